@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PICE builds with, if any is missing. Idempotent and non-interactive.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcaf-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup: error: apt-get not found; this script needs Debian 12 (bookworm) or a derivative." >&2
+  echo "setup: install these packages by other means: ${missing[*]}" >&2
+  exit 1
+fi
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo_cmd=(sudo -n)
+  else
+    echo "setup: error: not root and no password-less sudo; run as root: sudo $0" >&2
+    echo "setup: missing packages: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
