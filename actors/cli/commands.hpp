@@ -1,0 +1,56 @@
+#pragma once
+// The `pice` subcommands. main.cpp parses the command line (CLI11 stays in that one file because it is
+// the heaviest include) and calls one of these; each returns the process exit status.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pice::cli {
+
+// Exit statuses shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitConfigError = 2;
+
+struct GenerateOptions {
+  std::string model;  // GGUF path or synth:<shape>
+  std::string prompt;
+  int n_tokens = 64;
+  float temperature = 0;
+  float top_p = 1;
+  int top_k = 0;
+  uint64_t seed = 0;
+  bool ignore_eos = false;
+};
+// Prints only the generated text (then a newline); errors go to stderr.
+int run_generate(const GenerateOptions& options);
+
+struct SynthOptions {
+  std::string output;
+  std::string shape = "tiny";
+  std::string type = "f32";
+  uint64_t seed = 1;
+};
+int run_model_synth(const SynthOptions& options);
+int run_model_info(const std::string& path);
+
+struct ServeOptions {
+  std::string config_path;
+  std::optional<std::string> connect;  // overrides [node] connect (edge)
+  std::optional<std::string> listen;   // overrides [node] listen (cloud, all-in-one)
+  std::optional<std::string> node_id;  // overrides [node] id
+};
+int run_serve(const ServeOptions& options);
+
+struct AskOptions {
+  std::string question;
+  std::optional<std::string> connect;  // a cloud node's address; absent: run an all-in-one node in this process
+  std::string config_path;             // the all-in-one config when not connecting
+  std::string mode = "pice";
+  int timeout_ms = 120000;
+  bool json = false;                   // one JSON object per answer chunk instead of text
+  bool verbose = false;                // the node's log lines (all-in-one) on stderr
+};
+int run_ask(const AskOptions& options);
+
+}  // namespace pice::cli

@@ -1,0 +1,51 @@
+#include "actors/cli/json_lines.hpp"
+
+#include <cstdio>
+
+namespace pice::cli {
+namespace {
+
+const char* kind_name(messages::ChunkKind kind) {
+  switch (kind) {
+    case messages::ChunkKind::sketch_point: return "sketch_point";
+    case messages::ChunkKind::expansion: return "expansion";
+    case messages::ChunkKind::done: return "done";
+    case messages::ChunkKind::error: return "error";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);  // UTF-8 passes through; model output may hold partial sequences
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string chunk_json(const messages::AnswerChunk& c) {
+  char numbers[160];
+  snprintf(numbers, sizeof numbers, "\"point\":%d,\"score\":%.6g,\"total_points\":%d,\"elapsed_ms\":%.3f",
+           c.point_index, c.score, c.total_points, c.elapsed_ms);
+  return std::string("{\"kind\":\"") + kind_name(c.kind) + "\"," + numbers + ",\"text\":" + json_string(c.text) +
+         ",\"node\":" + json_string(c.node) + ",\"model\":" + json_string(c.model) + ",\"mode\":" +
+         json_string(c.mode) + "}";
+}
+
+}  // namespace pice::cli

@@ -1,0 +1,157 @@
+// `pice generate`, `pice model synth`, `pice model info`: the model commands of the CLI.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "actors/cli/commands.hpp"
+#include "kernels/generate.hpp"
+#include "kernels/gguf_file.hpp"
+#include "kernels/synth.hpp"
+
+namespace pice::cli {
+namespace {
+
+namespace k = pice::kernels;
+
+std::string millions(uint64_t n) {
+  std::ostringstream s;
+  s.precision(n >= 100'000'000 ? 4 : 3);
+  s << static_cast<double>(n) / 1e6 << "M";
+  return s.str();
+}
+
+std::string megabytes(uint64_t bytes) {
+  std::ostringstream s;
+  s.precision(4);
+  s << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+uint64_t synth_parameters(const k::SynthShape& s) {
+  const uint64_t dim = static_cast<uint64_t>(s.dim), ffn = static_cast<uint64_t>(s.ffn_dim);
+  const uint64_t kv = dim / static_cast<uint64_t>(s.n_heads) * static_cast<uint64_t>(s.n_kv_heads);
+  const uint64_t layer = 2 * dim + 2 * dim * dim + 2 * dim * kv + 3 * dim * ffn;
+  return static_cast<uint64_t>(s.vocab_size) * dim + dim + static_cast<uint64_t>(s.n_layers) * layer;
+}
+
+// The text of a token id for display, e.g. 1 '<s>'.
+std::string token_label(const std::vector<std::string>& pieces, int64_t id) {
+  if (id < 0 || static_cast<uint64_t>(id) >= pieces.size()) return std::to_string(id) + " (none)";
+  return std::to_string(id) + " '" + pieces[static_cast<size_t>(id)] + "'";
+}
+
+}  // namespace
+
+int run_generate(const GenerateOptions& options) {
+  try {
+    if (options.n_tokens < 0) throw std::invalid_argument("-n must be >= 0, got " + std::to_string(options.n_tokens));
+    const auto model = k::Model::load(k::resolve_model_path(options.model));
+    const k::Tokenizer& tokenizer = model->tokenizer();
+    const std::vector<int32_t> prompt = tokenizer.encode(options.prompt, tokenizer.vocab().add_bos);
+    if (prompt.empty()) throw std::invalid_argument("empty prompt, and the model adds no BOS token");
+    const int context = model->hparams().context_length;
+    if (static_cast<int64_t>(prompt.size()) >= context)
+      throw std::invalid_argument("the prompt has " + std::to_string(prompt.size()) +
+                                  " tokens; the model's context is " + std::to_string(context));
+    k::Sequence sequence(model, static_cast<int>(std::min<int64_t>(context, static_cast<int64_t>(prompt.size()) + options.n_tokens)));
+
+    k::GenerateOptions generate_options;
+    generate_options.max_tokens = options.n_tokens;
+    generate_options.ignore_eos = options.ignore_eos;
+    generate_options.sampling = {options.temperature, options.top_p, options.top_k, options.seed};
+    // Streamed as it comes; the pieces add up to exactly the generated text.
+    k::generate(sequence, prompt, generate_options, [](int32_t, std::string_view piece) {
+      std::cout << piece << std::flush;
+      return true;
+    });
+    std::cout << "\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "pice generate: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+int run_model_synth(const SynthOptions& options) {
+  try {
+    if (options.output.empty()) throw std::invalid_argument("no output file given");
+    if (options.type != "f32" && options.type != "f16")
+      throw std::invalid_argument("type must be f32 or f16, not '" + options.type + "'");
+    const k::SynthShape shape = k::synth_shape(options.shape);
+    const std::filesystem::path out = options.output;
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+    // Written beside the target and renamed, so a failed or interrupted run leaves no partial model.
+    const std::filesystem::path tmp = out.string() + ".tmp";
+    try {
+      k::write_synth_model(tmp, shape, options.type == "f16" ? k::TensorType::f16 : k::TensorType::f32, options.seed);
+      std::filesystem::rename(tmp, out);
+    } catch (...) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw;
+    }
+    std::cout << "wrote " << out.string() << ": pice-synth-" << shape.name << " (llama, dim " << shape.dim << ", "
+              << shape.n_layers << " layers, " << shape.n_heads << "/" << shape.n_kv_heads << " heads, ffn "
+              << shape.ffn_dim << ", vocab " << shape.vocab_size << ", context " << shape.context_length << "), "
+              << options.type << ", seed " << options.seed << ", " << millions(synth_parameters(shape))
+              << " parameters, " << megabytes(std::filesystem::file_size(out)) << "\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "pice model synth: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+int run_model_info(const std::string& path_spec) {
+  try {
+    // Reads the GGUF directly (not Model::load) so that files the engine cannot run yet still show.
+    const k::GgufFile file = k::GgufFile::open(k::resolve_model_path(path_spec));
+    const std::string arch = file.get_string_or("general.architecture", "?");
+    const std::string p = arch + ".";
+    std::cout << "file:         " << file.path().string() << " (" << megabytes(file.file_size()) << ", GGUF v"
+              << file.version() << ", " << file.keys().size() << " metadata keys)\n";
+    std::cout << "name:         " << file.get_string_or("general.name", file.path().stem().string()) << "\n";
+    std::cout << "architecture: " << arch << "\n";
+    std::cout << "shape:        dim " << file.get_int_or(p + "embedding_length", 0) << ", layers "
+              << file.get_int_or(p + "block_count", 0) << ", heads " << file.get_int_or(p + "attention.head_count", 0)
+              << " / kv " << file.get_int_or(p + "attention.head_count_kv", file.get_int_or(p + "attention.head_count", 0))
+              << ", ffn " << file.get_int_or(p + "feed_forward_length", 0) << ", context "
+              << file.get_int_or(p + "context_length", 0) << ", rope theta "
+              << file.get_float_or(p + "rope.freq_base", 10000.0) << ", rms eps "
+              << file.get_float_or(p + "attention.layer_norm_rms_epsilon", 0.0) << "\n";
+
+    std::map<std::string, int> type_counts;
+    uint64_t parameters = 0;
+    for (const k::TensorInfo& t : file.tensors()) {
+      ++type_counts[std::string(k::tensor_type_name(t.type))];
+      parameters += t.elements();
+    }
+    std::cout << "tensors:      " << file.tensors().size() << " (";
+    bool first = true;
+    for (const auto& [type, count] : type_counts) {
+      std::cout << (first ? "" : ", ") << type << ": " << count;
+      first = false;
+    }
+    std::cout << "), " << millions(parameters) << " parameters"
+              << (file.find_tensor("output.weight") == nullptr ? ", tied embeddings" : "") << "\n";
+
+    if (file.has("tokenizer.ggml.tokens")) {
+      const std::vector<std::string> pieces = file.get_string_array("tokenizer.ggml.tokens");
+      const std::string kind = file.get_string_or("tokenizer.ggml.model", "?");
+      std::cout << "vocab:        " << pieces.size() << " tokens, " << kind
+                << (kind == "llama" ? " (SPM)" : kind == "gpt2" ? " (byte-level BPE)" : "") << ", bos "
+                << token_label(pieces, file.get_int_or("tokenizer.ggml.bos_token_id", -1)) << ", eos "
+                << token_label(pieces, file.get_int_or("tokenizer.ggml.eos_token_id", -1)) << "\n";
+    } else {
+      std::cout << "vocab:        none\n";
+    }
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "pice model info: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace pice::cli

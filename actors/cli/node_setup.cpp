@@ -1,0 +1,62 @@
+#include "actors/cli/node_setup.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "brokers/endpoints.hpp"
+
+namespace pice::cli {
+namespace {
+
+// The embedded default: what `pice ask` runs when no config is named. Same schema as any file.
+constexpr const char* kBuiltInAllInOne = R"(
+[node]
+role = "all-in-one"
+listen = "inproc://pice"
+local_edges = 2
+
+[llm]
+model = "synth:demo"
+
+[slm]
+model = "synth:demo"
+)";
+
+}  // namespace
+
+std::optional<config::NodeConfig> load_node_config(const std::string& path, const ServeOptions& overrides) {
+  try {
+    config::NodeConfig cfg = path.empty() ? config::parse(kBuiltInAllInOne, "<built-in all-in-one config>")
+                                          : config::load_file(path);
+    if (overrides.node_id) cfg.node_id = *overrides.node_id;
+    if (overrides.listen) {
+      brokers::derive_endpoints(*overrides.listen);
+      cfg.listen = *overrides.listen;
+    }
+    if (overrides.connect) {
+      brokers::derive_endpoints(*overrides.connect);
+      cfg.connect = *overrides.connect;
+    }
+    // Endpoints from the file are checked here too, so a bad one is a config error (exit 2).
+    if (!cfg.listen.empty()) brokers::derive_endpoints(cfg.listen);
+    if (!cfg.connect.empty()) brokers::derive_endpoints(cfg.connect);
+    return cfg;
+  } catch (const config::ConfigError& e) {
+    std::cerr << "pice: config error: " << e.what() << "\n";
+  } catch (const brokers::EndpointError& e) {
+    std::cerr << "pice: config error: " << (path.empty() ? std::string("command line") : path) << ": " << e.what()
+              << "\n";
+  }
+  return std::nullopt;
+}
+
+void configure_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("pice");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+}
+
+}  // namespace pice::cli

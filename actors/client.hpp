@@ -1,0 +1,39 @@
+#pragma once
+// A client of a node's gateway: sends one request and reads its answer chunks until done.
+// Used by `pice ask` (both against a remote cloud and against the in-process all-in-one node).
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/bodies.hpp"
+
+namespace pice::actors {
+
+struct Answer {
+  std::vector<std::string> sketch;             // points in order
+  std::vector<messages::AnswerChunk> points;   // expansions in order
+  std::string mode;
+  double elapsed_ms = 0;
+  std::string error;                           // empty on success
+  bool complete() const { return error.empty() && !sketch.empty() && points.size() == sketch.size(); }
+};
+
+class GatewayClient {
+ public:
+  explicit GatewayClient(std::string gateway_endpoint);
+  ~GatewayClient();
+  GatewayClient(const GatewayClient&) = delete;
+  GatewayClient& operator=(const GatewayClient&) = delete;
+
+  // Sends the request and blocks until its `done` or `error` chunk, or until timeout_ms passes (then
+  // Answer::error says so). on_chunk sees every chunk as it arrives.
+  Answer ask(const messages::Request& request, int timeout_ms,
+             const std::function<void(const messages::AnswerChunk&)>& on_chunk = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pice::actors

@@ -1,0 +1,39 @@
+#pragma once
+// The actors of a cloud node. Each is a function returning its behaviour (CAF style); the state
+// structs live in the .cpp files. Wiring is done by cloud_node.cpp:
+//   pump(gateway) -> gateway -> scheduler -> cloud worker (sketch) -> scheduler -> pump(tasks) -> boards
+//   boards -> pump(results) -> scheduler -> ensemble -> assembly -> pump(gateway) -> client
+#include <caf/all.hpp>
+
+#include <memory>
+#include <string>
+
+#include "brokers/pump.hpp"
+#include "config/node_config.hpp"
+
+namespace pice::kernels {
+class Model;
+}
+
+namespace pice::actors {
+
+// Validates requests from clients and hands them to the scheduler; answers bad ones with an error chunk.
+caf::behavior gateway(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump, std::string node_id,
+                      caf::actor scheduler);
+
+// Per request: asks for the sketch, dispatches each point as it arrives, re-dispatches what is late.
+caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
+                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly);
+
+// Picks the candidate expansion of each point; drops duplicates by task id.
+caf::behavior ensemble(caf::event_based_actor* self, caf::actor scheduler, caf::actor assembly);
+
+// Streams each answer to its client: sketch points as they come, expansions in point order, then done.
+caf::behavior assembly(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump, std::string node_id);
+
+// Runs the cloud model (detached: forward passes never block CAF's workers): writes sketches,
+// streaming each point back to the sender, and expands points no board could take.
+caf::behavior cloud_worker(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
+                           std::string node_id);
+
+}  // namespace pice::actors

@@ -1,0 +1,55 @@
+// The cloud worker: the only actor that runs the cloud model. Spawned detached, so its forward passes
+// run on a thread of its own and never stall CAF's workers. It serves one job at a time.
+#include <spdlog/spdlog.h>
+
+#include "actors/cloud_actors.hpp"
+#include "actors/expansion.hpp"
+#include "actors/protocol.hpp"
+#include "actors/sketch_writer.hpp"
+#include "kernels/model.hpp"
+
+namespace pice::actors {
+
+caf::behavior cloud_worker(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
+                           std::string node_id) {
+  return {
+      [=](sketch_atom, const SketchJob& job) {
+        auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+        SketchBudget budget{job.min_points, job.max_points, job.max_words_per_point};
+        kernels::SamplingParams sampling;
+        sampling.temperature = static_cast<float>(job.temperature);
+        sampling.top_p = static_cast<float>(job.top_p);
+        sampling.seed = job.seed;
+        int total = 0;
+        std::string error;
+        try {
+          // Each point leaves as soon as it is written: the scheduler dispatches it while the
+          // model writes the next one.
+          Sketch sketch = write_sketch(model, job.question, budget, sampling, [&](int index, const std::string& text) {
+            messages::SketchPoint point;
+            point.index = index;
+            point.text = text;
+            self->send(reply_to, point_atom::value, job.request_id, point);
+          });
+          total = static_cast<int>(sketch.points.size());
+        } catch (const std::exception& e) {
+          error = e.what();
+          spdlog::error("cloud worker: sketch of {} failed: {}", job.request_id, error);
+        }
+        self->send(reply_to, sketched_atom::value, job.request_id, total, error);
+      },
+      [=](expand_atom, const messages::Envelope& task_envelope) {
+        auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+        const auto& task = std::get<messages::ExpansionTask>(task_envelope.body);
+        messages::Envelope env;
+        env.request_id = task_envelope.request_id;
+        env.task_id = task_envelope.task_id;
+        env.sender = node_id;
+        env.created_us = task_envelope.created_us;
+        env.body = expand_point(model, task, node_id);
+        self->send(reply_to, result_atom::value, std::move(env));
+      },
+  };
+}
+
+}  // namespace pice::actors

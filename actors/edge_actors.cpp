@@ -1,0 +1,90 @@
+#include "actors/edge_actors.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "actors/expansion.hpp"
+#include "actors/protocol.hpp"
+#include "kernels/model.hpp"
+#include "messages/envelope.hpp"
+
+namespace pice::actors {
+namespace {
+
+constexpr int kFirstHeartbeatMs = 20;  // then doubling up to the configured period
+constexpr const char* kVersion = "0.1.0";
+
+messages::Envelope result_envelope(const messages::Envelope& task_env, const std::string& node_id,
+                                   messages::ExpansionResult result) {
+  messages::Envelope env;
+  env.request_id = task_env.request_id;
+  env.task_id = task_env.task_id;
+  env.sender = node_id;
+  env.created_us = task_env.created_us;
+  env.body = std::move(result);
+  return env;
+}
+
+}  // namespace
+
+caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
+                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
+  (void)self;
+  return {
+      [=](brokers::Inbound& in) {
+        const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
+        if (!task) {
+          spdlog::warn("expander: expected an expansion task, got a {} message; ignored",
+                       messages::message_type_name(in.envelope.type()));
+          load->queued--;
+          return;
+        }
+        messages::ExpansionResult result;
+        if (task->deadline_us && messages::now_us() > task->deadline_us) {
+          // The scheduler has already sent this point elsewhere; computing it would only delay others.
+          result.point_index = task->point_index;
+          result.node = node_id;
+          result.model = model->name();
+          result.error = "deadline passed before the task started";
+        } else {
+          auto start = std::chrono::steady_clock::now();
+          result = expand_point(model, *task, node_id);
+          auto took = std::chrono::steady_clock::now() - start;
+          result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0 -
+                                    std::chrono::duration<double, std::milli>(took).count();
+          load->tokens += static_cast<uint64_t>(result.tokens);
+          load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+        }
+        load->queued--;
+        pump->send("results", result_envelope(in.envelope, node_id, std::move(result)));
+      },
+  };
+}
+
+caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
+                        std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms) {
+  auto next_delay = std::make_shared<int>(kFirstHeartbeatMs);
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) {
+        messages::Heartbeat hb;
+        hb.node_id = identity.node_id;
+        hb.role = "edge";
+        hb.models = {identity.model_name};
+        hb.batch_slots = 1;  // one sequence at a time until the engine batches
+        hb.queue_depth = std::max(0, load->queued.load());
+        hb.tokens_per_s = load->tokens_per_s();
+        hb.free_kv_tokens = identity.context_tokens;
+        hb.version = kVersion;
+        messages::Envelope env;
+        env.sender = identity.node_id;
+        env.body = std::move(hb);
+        pump->send("events", env);
+        self->delayed_send(self, std::chrono::milliseconds(*next_delay), tick_atom::value);
+        *next_delay = std::min(*next_delay * 2, period_ms);
+      },
+  };
+}
+
+}  // namespace pice::actors

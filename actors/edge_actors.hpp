@@ -1,0 +1,44 @@
+#pragma once
+// The actors of an edge node: the expander (runs the small model) and the heartbeat (announces the
+// board on the events socket, which is how the scheduler learns the board exists).
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "brokers/pump.hpp"
+
+namespace pice::kernels {
+class Model;
+}
+
+namespace pice::actors {
+
+// Shared between the pump thread (counts tasks in), the expander (counts work done) and the heartbeat.
+struct EdgeLoad {
+  std::atomic<int> queued{0};               // tasks received and not finished
+  std::atomic<uint64_t> tokens{0};          // tokens generated so far
+  std::atomic<uint64_t> busy_us{0};         // time spent generating them
+  double tokens_per_s() const {
+    uint64_t us = busy_us.load();
+    return us ? static_cast<double>(tokens.load()) * 1e6 / static_cast<double>(us) : 0.0;
+  }
+};
+
+struct EdgeIdentity {
+  std::string node_id;
+  std::string model_name;
+  int context_tokens = 0;
+};
+
+// Expands the points it receives (detached: one forward pass at a time, off CAF's workers).
+caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
+                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
+
+// Publishes a heartbeat every period, more often at first so a board attaches quickly even though
+// pub/sub drops what is sent before the subscription arrives.
+caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
+                        std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms);
+
+}  // namespace pice::actors

@@ -1,0 +1,78 @@
+// The `pice` command: parses the command line and runs one subcommand (actors/cli/).
+#include <CLI/CLI.hpp>
+
+#include "actors/cli/commands.hpp"
+
+namespace {
+
+// CLI11 2.1 has no std::optional options: an empty string means "not given".
+std::optional<std::string> given(const std::string& value) {
+  return value.empty() ? std::nullopt : std::optional<std::string>(value);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pice::cli;
+  CLI::App app{"PICE: progressive inference over a cloud LLM and edge SLMs"};
+  app.require_subcommand(1);
+
+  ServeOptions serve;
+  std::string serve_connect, serve_listen, serve_node_id;
+  auto* serve_cmd = app.add_subcommand("serve", "Run a node (cloud, edge or all-in-one) from a TOML file");
+  serve_cmd->add_option("--config,-c", serve.config_path, "The node's TOML file")->required();
+  serve_cmd->add_option("--connect", serve_connect, "Edge: the cloud's address (overrides [node] connect)");
+  serve_cmd->add_option("--listen", serve_listen, "Cloud: the address to bind (overrides [node] listen)");
+  serve_cmd->add_option("--node-id", serve_node_id, "This node's id (overrides [node] id)");
+
+  AskOptions ask;
+  std::string ask_connect;
+  auto* ask_cmd = app.add_subcommand("ask", "Ask one question; prints the progressive answer");
+  ask_cmd->add_option("question", ask.question, "The question")->required();
+  ask_cmd->add_option("--connect", ask_connect, "A cloud node's address; without it an all-in-one node runs here");
+  ask_cmd->add_option("--config,-c", ask.config_path, "All-in-one config (default: the built-in one)");
+  ask_cmd->add_option("--mode", ask.mode, "Serving mode")->capture_default_str();
+  ask_cmd->add_option("--timeout-ms", ask.timeout_ms, "Give up after this long")->capture_default_str();
+  ask_cmd->add_flag("--json", ask.json, "One JSON object per answer chunk");
+  ask_cmd->add_flag("--verbose,-v", ask.verbose, "Show the in-process node's log on stderr");
+
+  GenerateOptions gen;
+  auto* gen_cmd = app.add_subcommand("generate", "Generate text from a prompt with one model");
+  gen_cmd->add_option("--model,-m", gen.model, "GGUF file or synth:<shape>")->required();
+  gen_cmd->add_option("--prompt,-p", gen.prompt, "The prompt")->required();
+  gen_cmd->add_option("-n,--n-tokens", gen.n_tokens, "Tokens to generate")->capture_default_str();
+  gen_cmd->add_option("--temp", gen.temperature, "Temperature (0: greedy)")->capture_default_str();
+  gen_cmd->add_option("--top-p", gen.top_p, "Nucleus sampling mass")->capture_default_str();
+  gen_cmd->add_option("--top-k", gen.top_k, "Keep the k most likely tokens (0: all)")->capture_default_str();
+  gen_cmd->add_option("--seed", gen.seed, "Sampling seed")->capture_default_str();
+  gen_cmd->add_flag("--ignore-eos", gen.ignore_eos, "Keep generating past end-of-sequence");
+
+  auto* model_cmd = app.add_subcommand("model", "Inspect or synthesise GGUF models");
+  model_cmd->require_subcommand(1);
+  SynthOptions synth;
+  auto* synth_cmd = model_cmd->add_subcommand("synth", "Write a GGUF with deterministic random weights");
+  synth_cmd->add_option("output", synth.output, "The file to write")->required();
+  synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b")->capture_default_str();
+  synth_cmd->add_option("--type", synth.type, "Tensor type: f32, f16")->capture_default_str();
+  synth_cmd->add_option("--seed", synth.seed, "Weight seed")->capture_default_str();
+  std::string info_path;
+  auto* info_cmd = model_cmd->add_subcommand("info", "Print a GGUF model's architecture, shape and vocabulary");
+  info_cmd->add_option("file", info_path, "GGUF file or synth:<shape>")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*serve_cmd) {
+    serve.connect = given(serve_connect);
+    serve.listen = given(serve_listen);
+    serve.node_id = given(serve_node_id);
+    return run_serve(serve);
+  }
+  if (*ask_cmd) {
+    ask.connect = given(ask_connect);
+    return run_ask(ask);
+  }
+  if (*gen_cmd) return run_generate(gen);
+  if (*synth_cmd) return run_model_synth(synth);
+  if (*info_cmd) return run_model_info(info_path);
+  return kExitFailure;
+}

@@ -1,0 +1,175 @@
+#include "actors/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
+
+#include "actors/cloud_actors.hpp"
+#include "actors/edge_actors.hpp"
+#include "actors/protocol.hpp"
+#include "brokers/endpoints.hpp"
+#include "kernels/model.hpp"
+#include "kernels/synth.hpp"
+
+namespace pice::actors {
+namespace {
+
+std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& model, const char* role) {
+  auto path = kernels::resolve_model_path(model.path);
+  auto loaded = kernels::Model::load(path);
+  spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {})", role, loaded->name(), path.string(),
+               loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size);
+  return loaded;
+}
+
+// The sockets and actors of one cloud. The pump is made first so the actors can hold it; its
+// sockets are added with handlers that deliver to those actors, and only then started.
+class CloudPart {
+ public:
+  CloudPart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> llm)
+      : pump_(std::make_shared<brokers::Pump>(config.node_id)), endpoints_(brokers::derive_endpoints(config.listen)) {
+    assembly_ = system.spawn(assembly, pump_, config.node_id);
+    worker_ = system.spawn<caf::detached>(cloud_worker, std::move(llm), config.node_id);
+    scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_);
+    gateway_ = system.spawn(gateway, pump_, config.node_id, scheduler_);
+
+    using brokers::Direction;
+    auto to = [](caf::actor target) { return [target](brokers::Inbound&& in) { caf::anon_send(target, std::move(in)); }; };
+    pump_->add_socket({"gateway", zmq::socket_type::router, endpoints_.gateway, Direction::bind}, to(gateway_));
+    pump_->add_socket({"tasks", zmq::socket_type::router, endpoints_.tasks, Direction::bind});
+    pump_->add_socket({"results", zmq::socket_type::pull, endpoints_.results, Direction::bind}, to(scheduler_));
+    pump_->add_socket({"events", zmq::socket_type::sub, endpoints_.events, Direction::bind}, to(scheduler_));
+    auto sched = scheduler_;
+    pump_->on_send_failure([sched](const std::string& socket, const std::string& peer,
+                                   const messages::Envelope& env, const std::string& why) {
+      caf::anon_send(sched, send_failed_atom::value, socket, peer, env, why);
+    });
+    try {
+      pump_->start();
+    } catch (...) {
+      kill();
+      throw;
+    }
+  }
+
+  int known_boards(caf::actor_system& system) {
+    int boards = 0;
+    caf::scoped_actor self{system};  // scoped tightly: a live scoped_actor blocks shutdown
+    self->request(scheduler_, std::chrono::seconds(5), boards_atom::value)
+        .receive([&](int n) { boards = n; }, [&](caf::error&) {});
+    return boards;
+  }
+
+  void stop() {
+    pump_->stop();
+    kill();
+  }
+
+  const brokers::ServiceEndpoints& endpoints() const { return endpoints_; }
+
+ private:
+  void kill() {
+    for (auto& a : {gateway_, scheduler_, worker_, assembly_})
+      if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  std::shared_ptr<brokers::Pump> pump_;
+  brokers::ServiceEndpoints endpoints_;
+  caf::actor assembly_, worker_, scheduler_, gateway_;
+};
+
+class EdgePart {
+ public:
+  EdgePart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> slm,
+           const std::string& node_id, const std::string& connect)
+      : pump_(std::make_shared<brokers::Pump>(node_id)), load_(std::make_shared<EdgeLoad>()) {
+    auto endpoints = brokers::derive_endpoints(connect);
+    EdgeIdentity identity{node_id, slm->name(), slm->hparams().context_length};
+    expander_ = system.spawn<caf::detached>(expander, slm, pump_, load_, node_id);
+    heartbeat_ = system.spawn(heartbeat, pump_, load_, identity, config.fleet.heartbeat_ms);
+
+    using brokers::Direction;
+    auto target = expander_;
+    auto load = load_;
+    // The DEALER's routing id is the node id: the scheduler addresses tasks to a board by it.
+    pump_->add_socket({"tasks", zmq::socket_type::dealer, endpoints.tasks, Direction::connect, node_id},
+                      [target, load](brokers::Inbound&& in) {
+                        ++load->queued;
+                        caf::anon_send(target, std::move(in));
+                      });
+    pump_->add_socket({"results", zmq::socket_type::push, endpoints.results, Direction::connect});
+    pump_->add_socket({"events", zmq::socket_type::pub, endpoints.events, Direction::connect});
+    try {
+      pump_->start();
+    } catch (...) {
+      kill();
+      throw;
+    }
+  }
+
+  void stop() {
+    pump_->stop();
+    kill();
+  }
+
+ private:
+  void kill() {
+    for (auto& a : {expander_, heartbeat_})
+      if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  std::shared_ptr<brokers::Pump> pump_;
+  std::shared_ptr<EdgeLoad> load_;
+  caf::actor expander_, heartbeat_;
+};
+
+caf::actor_system_config make_actor_config() {
+  caf::actor_system_config cfg;
+  // CAF defaults to max(cores, 4) threads; the models run on their own detached threads anyway.
+  cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  return cfg;
+}
+
+class RunningNode final : public Node {
+ public:
+  explicit RunningNode(const config::NodeConfig& config) : actor_config_(make_actor_config()), system_(actor_config_) {
+    using config::Role;
+    if (config.role == Role::cloud || config.role == Role::all_in_one)
+      cloud_ = std::make_unique<CloudPart>(system_, config, load_model(*config.llm, "cloud"));
+    if (config.role == Role::edge) {
+      edges_.push_back(std::make_unique<EdgePart>(system_, config, load_model(*config.slm, "edge"), config.node_id,
+                                                  config.connect));
+    } else if (config.role == Role::all_in_one) {
+      // The in-process edges share one copy of the weights; each has its own sockets and actors.
+      auto slm = load_model(*config.slm, "edge");
+      for (int i = 1; i <= config.local_edges; ++i)
+        edges_.push_back(std::make_unique<EdgePart>(system_, config, slm, config.node_id + "-edge-" + std::to_string(i),
+                                                    config.listen));
+    }
+  }
+
+  ~RunningNode() override { stop(); }
+
+  std::string gateway_endpoint() const override { return cloud_ ? cloud_->endpoints().gateway : std::string(); }
+  int known_boards() override { return cloud_ ? cloud_->known_boards(system_) : 0; }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& edge : edges_) edge->stop();
+    if (cloud_) cloud_->stop();
+  }
+
+ private:
+  caf::actor_system_config actor_config_;
+  caf::actor_system system_;
+  std::unique_ptr<CloudPart> cloud_;
+  std::vector<std::unique_ptr<EdgePart>> edges_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Node> Node::start(const config::NodeConfig& config) { return std::make_unique<RunningNode>(config); }
+
+}  // namespace pice::actors

@@ -1,0 +1,254 @@
+// The scheduler: holds policy, runs no model. Per request it asks the cloud worker for a sketch,
+// dispatches every point to a board the moment the point is written (pipelining), and sends a point
+// again, to another board or to the cloud, when its board goes silent or its deadline passes.
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "actors/cloud_actors.hpp"
+#include "actors/fleet.hpp"
+#include "actors/protocol.hpp"
+
+namespace pice::actors {
+namespace {
+
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+constexpr const char* kCloudPlacement = "";  // a point placed on the cloud worker, not on a board
+
+struct PointTask {
+  messages::Envelope envelope;  // the ExpansionTask as sent
+  std::string board;            // kCloudPlacement for the cloud worker
+  int64_t deadline_us = 0;
+  int attempts = 0;
+  bool done = false;
+};
+
+struct RequestState {
+  std::string client_request_id;
+  messages::Request request;
+  std::vector<std::string> points;
+  std::map<int, PointTask> tasks;  // by 1-based point index
+  bool sketch_done = false;
+  int64_t created_us = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(caf::event_based_actor* self, config::NodeConfig config, std::shared_ptr<brokers::Pump> pump,
+            caf::actor cloud_worker, caf::actor assembly)
+      : self_(self), config_(std::move(config)), pump_(std::move(pump)), worker_(std::move(cloud_worker)),
+        assembly_(std::move(assembly)) {}
+
+  void begin(const std::string& id, const std::string& peer, const std::string& client_id,
+             const messages::Request& request, int64_t created_us) {
+    if (requests_.count(id)) {
+      spdlog::warn("scheduler: request '{}' is already running; ignoring the duplicate", client_id);
+      return;
+    }
+    RequestState& state = requests_[id];
+    state.client_request_id = client_id;
+    state.request = request;
+    state.created_us = created_us;
+    self_->send(assembly_, open_atom::value, id, peer, client_id, request.mode, created_us);
+    self_->send(worker_, sketch_atom::value, sketch_job(id, request));
+  }
+
+  void on_point(const std::string& id, const messages::SketchPoint& point) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    RequestState& state = it->second;
+    state.points.push_back(point.text);
+    self_->send(assembly_, point_atom::value, id, point);
+    dispatch(id, state, point.index);
+  }
+
+  void on_sketched(const std::string& id, int total, const std::string& error) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    it->second.sketch_done = true;
+    self_->send(assembly_, sketched_atom::value, id, total, error);
+    if (!error.empty()) requests_.erase(it);
+    else finish_if_complete(it);
+  }
+
+  void on_inbound(brokers::Inbound& in) {
+    if (auto* hb = std::get_if<messages::Heartbeat>(&in.envelope.body)) return on_heartbeat(*hb);
+    if (std::holds_alternative<messages::ExpansionResult>(in.envelope.body)) return on_result(in.envelope);
+    spdlog::warn("scheduler: unexpected {} message on socket '{}' from '{}'",
+                 messages::message_type_name(in.envelope.type()), in.socket, in.envelope.sender);
+  }
+
+  // A result from a board or from the cloud worker: the board is one task lighter; the ensemble judges it.
+  void on_result(messages::Envelope& envelope) {
+    const auto& result = std::get<messages::ExpansionResult>(envelope.body);
+    fleet_.task_finished(result.node);
+    self_->send(ensemble_, result_atom::value, std::move(envelope));
+  }
+
+  void on_task_done(const std::string& id, int index) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    if (auto t = it->second.tasks.find(index); t != it->second.tasks.end()) t->second.done = true;
+    finish_if_complete(it);
+  }
+
+  void on_task_failed(const std::string& id, int index, const std::string& reason) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    spdlog::warn("scheduler: point {} of '{}' failed: {}; sending it again", index,
+                 it->second.client_request_id, reason);
+    redispatch(id, it->second, index);
+  }
+
+  void on_send_failed(const std::string& socket, const std::string& peer, const messages::Envelope& envelope,
+                      const std::string& why) {
+    if (socket != "tasks") return;
+    spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, peer, why);
+    fleet_.forget(peer);
+    if (auto it = requests_.find(envelope.request_id); it != requests_.end())
+      if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
+        redispatch(envelope.request_id, it->second, task->point_index);
+  }
+
+  void tick() {
+    const int64_t now = messages::now_us();
+    for (const auto& gone : fleet_.expire(now, int64_t{config_.fleet.board_timeout_ms} * 1000))
+      spdlog::info("scheduler: board '{}' silent for {} ms; forgotten", gone, config_.fleet.board_timeout_ms);
+    for (auto& [id, state] : requests_)
+      for (auto& [index, task] : state.tasks) {
+        if (task.done) continue;
+        bool board_gone = task.board != kCloudPlacement && !fleet_.knows(task.board);
+        if (board_gone || now > task.deadline_us) {
+          spdlog::warn("scheduler: point {} of '{}' on '{}' {}; sending it again", index, state.client_request_id,
+                       task.board.empty() ? "cloud" : task.board, board_gone ? "lost its board" : "passed its deadline");
+          redispatch(id, state, index);
+        }
+      }
+  }
+
+  size_t boards() const { return fleet_.size(); }
+  void set_ensemble(caf::actor ensemble) { ensemble_ = std::move(ensemble); }
+
+ private:
+  SketchJob sketch_job(const std::string& id, const messages::Request& r) const {
+    SketchJob job;
+    job.request_id = id;
+    job.question = r.question;
+    job.max_points = r.max_points > 0 ? r.max_points : config_.sketch.max_points;
+    job.min_points = std::min(config_.sketch.min_points, job.max_points);
+    job.max_words_per_point = r.max_words_per_point > 0 ? r.max_words_per_point : config_.sketch.max_words_per_point;
+    job.temperature = r.temperature >= 0 ? r.temperature : config_.sampling.temperature;
+    job.top_p = r.top_p >= 0 ? r.top_p : config_.sampling.top_p;
+    job.seed = r.seed ? r.seed : config_.sampling.seed;
+    return job;
+  }
+
+  messages::Envelope task_envelope(const std::string& id, const RequestState& state, int index) const {
+    const messages::Request& r = state.request;
+    messages::ExpansionTask task;
+    task.question = r.question;
+    task.sketch = state.points;
+    task.point_index = index;
+    task.point = state.points.at(index - 1);
+    task.max_tokens = r.max_tokens_per_point > 0 ? r.max_tokens_per_point : config_.expand.max_tokens;
+    task.temperature = r.temperature >= 0 ? r.temperature : config_.sampling.temperature;
+    task.top_p = r.top_p >= 0 ? r.top_p : config_.sampling.top_p;
+    task.seed = (r.seed ? r.seed : config_.sampling.seed) + static_cast<uint64_t>(index);
+    task.deadline_us = messages::now_us() + int64_t{config_.fleet.task_deadline_ms} * 1000;
+    messages::Envelope env;
+    env.request_id = id;
+    env.task_id = id + "/" + std::to_string(index);  // the same on every attempt: duplicates are dropped by it
+    env.sender = config_.node_id;
+    env.created_us = state.created_us;
+    env.body = std::move(task);
+    return env;
+  }
+
+  void dispatch(const std::string& id, RequestState& state, int index, const std::string& avoid = {}) {
+    PointTask& task = state.tasks[index];
+    task.envelope = task_envelope(id, state, index);
+    task.deadline_us = std::get<messages::ExpansionTask>(task.envelope.body).deadline_us;
+    ++task.attempts;
+    std::optional<std::string> board = fleet_.place(avoid);
+    if (board) {
+      task.board = *board;
+      fleet_.task_sent(*board);
+      pump_->send("tasks", task.envelope, *board);
+    } else {
+      task.board = kCloudPlacement;
+      self_->send(worker_, expand_atom::value, task.envelope);
+    }
+    spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
+                  task.board.empty() ? "cloud" : task.board, task.attempts);
+  }
+
+  void redispatch(const std::string& id, RequestState& state, int index) {
+    auto t = state.tasks.find(index);
+    if (t == state.tasks.end() || t->second.done) return;
+    std::string previous = t->second.board;
+    fleet_.task_finished(previous);
+    dispatch(id, state, index, previous);
+  }
+
+  void finish_if_complete(std::map<std::string, RequestState>::iterator it) {
+    const RequestState& state = it->second;
+    if (!state.sketch_done || state.tasks.size() < state.points.size()) return;
+    for (const auto& [index, task] : state.tasks)
+      if (!task.done) return;
+    requests_.erase(it);
+  }
+
+  void on_heartbeat(const messages::Heartbeat& hb) {
+    if (hb.node_id.empty()) {
+      spdlog::warn("scheduler: heartbeat with no node id ignored");
+      return;
+    }
+    if (fleet_.heard(hb, messages::now_us()))
+      spdlog::info("scheduler: board '{}' attached ({} model{}: {})", hb.node_id, hb.models.size(),
+                   hb.models.size() == 1 ? "" : "s", hb.models.empty() ? "-" : hb.models.front());
+  }
+
+  caf::event_based_actor* self_;
+  config::NodeConfig config_;
+  std::shared_ptr<brokers::Pump> pump_;
+  caf::actor worker_;
+  caf::actor assembly_;
+  caf::actor ensemble_;
+  Fleet fleet_;
+  std::map<std::string, RequestState> requests_;
+};
+
+}  // namespace
+
+caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
+                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly) {
+  auto s = std::make_shared<Scheduler>(self, std::move(config), std::move(pump), std::move(cloud_worker),
+                                       assembly);
+  // The ensemble is the scheduler's child: it reports back here, and dies with it.
+  auto child = self->spawn<caf::linked>(ensemble, caf::actor_cast<caf::actor>(self), assembly);
+  s->set_ensemble(child);
+  self->send(self, tick_atom::value);
+  return {
+      [=](begin_atom, const std::string& id, const std::string& peer, const std::string& client_id,
+          const messages::Request& request, int64_t created_us) { s->begin(id, peer, client_id, request, created_us); },
+      [=](point_atom, const std::string& id, const messages::SketchPoint& point) { s->on_point(id, point); },
+      [=](sketched_atom, const std::string& id, int total, const std::string& error) {
+        s->on_sketched(id, total, error);
+      },
+      [=](brokers::Inbound& in) { s->on_inbound(in); },
+      [=](result_atom, messages::Envelope& envelope) { s->on_result(envelope); },
+      [=](task_done_atom, const std::string& id, int index) { s->on_task_done(id, index); },
+      [=](task_failed_atom, const std::string& id, int index, const std::string& reason) {
+        s->on_task_failed(id, index, reason);
+      },
+      [=](send_failed_atom, const std::string& socket, const std::string& peer, const messages::Envelope& env,
+          const std::string& why) { s->on_send_failed(socket, peer, env, why); },
+      [=](tick_atom) {
+        s->tick();
+        self->delayed_send(self, kTickInterval, tick_atom::value);
+      },
+      [=](boards_atom) { return static_cast<int>(s->boards()); },
+  };
+}
+
+}  // namespace pice::actors

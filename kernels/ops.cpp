@@ -1,0 +1,112 @@
+#include "kernels/ops.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/fp16.hpp"
+
+namespace pice::kernels {
+
+namespace {
+
+// A GCC/Clang vector extension, not an intrinsic: it compiles to SSE on x86-64 and NEON on ARM64.
+using f32x4 = float __attribute__((vector_size(16)));
+
+inline f32x4 load4(const float* p) {
+  f32x4 v;
+  std::memcpy(&v, p, sizeof v);   // unaligned load
+  return v;
+}
+
+}  // namespace
+
+float dot(const float* a, const float* b, int n) {
+  // Eight independent accumulators: without -ffast-math the compiler may not reorder a float sum by
+  // itself, and one accumulator would wait on the latency of every add.
+  f32x4 s0 = {}, s1 = {}, s2 = {}, s3 = {}, s4 = {}, s5 = {}, s6 = {}, s7 = {};
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 += load4(a + i) * load4(b + i);
+    s1 += load4(a + i + 4) * load4(b + i + 4);
+    s2 += load4(a + i + 8) * load4(b + i + 8);
+    s3 += load4(a + i + 12) * load4(b + i + 12);
+    s4 += load4(a + i + 16) * load4(b + i + 16);
+    s5 += load4(a + i + 20) * load4(b + i + 20);
+    s6 += load4(a + i + 24) * load4(b + i + 24);
+    s7 += load4(a + i + 28) * load4(b + i + 28);
+  }
+  for (; i + 4 <= n; i += 4) s0 += load4(a + i) * load4(b + i);
+  const f32x4 s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  float sum = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
+  double ss = 0;
+  for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const auto scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
+  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+void matrix_row(float* out, const Matrix& m, int r) {
+  const size_t first = static_cast<size_t>(r) * static_cast<size_t>(m.cols);
+  if (m.type == TensorType::f32) {
+    std::memcpy(out, reinterpret_cast<const float*>(m.data) + first, sizeof(float) * static_cast<size_t>(m.cols));
+    return;
+  }
+  const auto* h = reinterpret_cast<const uint16_t*>(m.data) + first;
+  for (int i = 0; i < m.cols; ++i) out[i] = half_to_float(h[i]);
+}
+
+void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens) {
+  // F16 rows are widened once into `row` and then reused for every token of the batch.
+  std::vector<float> row(m.type == TensorType::f32 ? 0 : static_cast<size_t>(m.cols));
+  for (int r = 0; r < m.rows; ++r) {
+    const float* w;
+    if (m.type == TensorType::f32) {
+      w = reinterpret_cast<const float*>(m.data) + static_cast<size_t>(r) * static_cast<size_t>(m.cols);
+    } else {
+      matrix_row(row.data(), m, r);
+      w = row.data();
+    }
+    for (int t = 0; t < n_tokens; ++t)
+      out[static_cast<size_t>(t) * out_stride + r] = dot(w, x + static_cast<size_t>(t) * x_stride, m.cols);
+  }
+}
+
+void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq) {
+  for (int i = 0; i < head_dim / 2; ++i) {
+    const double angle = static_cast<double>(pos) * inv_freq[i];
+    const auto c = static_cast<float>(std::cos(angle));
+    const auto s = static_cast<float>(std::sin(angle));
+    for (int h = 0; h < n_heads; ++h) {
+      float* p = x + static_cast<size_t>(h) * head_dim + i;
+      const float a = p[0], b = p[head_dim / 2];
+      p[0] = a * c - b * s;
+      p[head_dim / 2] = a * s + b * c;
+    }
+  }
+}
+
+void softmax(float* x, int n) {
+  float max = x[0];
+  for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const auto inv = static_cast<float>(1.0 / sum);
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void swiglu(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+}  // namespace pice::kernels

@@ -1,0 +1,41 @@
+#pragma once
+// The maths of the forward pass, one small function per operation (as llama2.c's run.c).
+// All vectors are float32; weight matrices may be F32 or F16, read in place from the model file.
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/gguf_file.hpp"
+
+namespace pice::kernels {
+
+// A weight matrix of `rows` rows of `cols` contiguous values (GGUF dims [ne0 = cols, ne1 = rows]).
+struct Matrix {
+  const std::byte* data = nullptr;
+  TensorType type = TensorType::f32;   // f32 or f16
+  int rows = 0;
+  int cols = 0;
+};
+
+float dot(const float* a, const float* b, int n);
+
+// out = x / rms(x) * weight
+void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
+
+// Row `r` of `m` as floats (F16 converted) into out[cols].
+void matrix_row(float* out, const Matrix& m, int r);
+
+// For each of n_tokens inputs x[t] (cols values, stride x_stride): out[t][r] = dot(m row r, x[t]),
+// out stride out_stride. Each weight row is read once for all tokens.
+void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens);
+
+// Rotary position embedding, GGML "normal" mode: each head's adjacent pairs (x[2i], x[2i+1]) turn by
+// pos * inv_freq[i], with inv_freq[i] = theta^(-2i / head_dim).
+void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq);
+
+// In-place softmax over n values.
+void softmax(float* x, int n);
+
+// gate[i] = silu(gate[i]) * up[i]  (the SwiGLU feed-forward's activation)
+void swiglu(float* gate, const float* up, int n);
+
+}  // namespace pice::kernels

@@ -1,0 +1,108 @@
+#pragma once
+// The typed bodies carried inside an Envelope (messages/envelope.hpp).
+//
+// Plain data only: no behaviour beyond equality, so every folder can include this cheaply.
+// On the wire each body is a msgpack map keyed by the field names below (see body_fields.hpp);
+// decoders ignore keys they do not know and leave missing fields at these defaults, so a field
+// can be added without a schema version bump as long as its default means "not given".
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pice::messages {
+
+// Where the time of one expansion went, as measured by the node that did it.
+struct Timings {
+  double queue_ms = 0;
+  double prefill_ms = 0;
+  double decode_ms = 0;
+  bool operator==(const Timings&) const = default;
+};
+
+// A question entering the system (gateway -> scheduler). 0 / -1 mean "use the node default".
+struct Request {
+  std::string question;
+  std::string mode = "pice";           // "pice" | "cloud-only" | "sot" | "route"
+  int32_t max_points = 0;
+  int32_t max_words_per_point = 0;
+  int32_t max_tokens_per_point = 0;
+  double temperature = -1;
+  double top_p = -1;
+  uint64_t seed = 0;
+  bool operator==(const Request&) const = default;
+};
+
+// One point of a sketch, streamed as soon as the cloud model has finished writing it.
+struct SketchPoint {
+  int32_t index = 0;
+  std::string text;
+  bool last = false;                   // no more points follow for this request
+  bool operator==(const SketchPoint&) const = default;
+};
+
+// Expand one point of a sketch (scheduler -> expander).
+struct ExpansionTask {
+  std::string question;
+  std::vector<std::string> sketch;     // every point, so the expander sees the whole plan
+  int32_t point_index = 0;
+  std::string point;
+  int32_t max_tokens = 0;
+  double temperature = 0;
+  double top_p = 1;
+  uint64_t seed = 0;
+  int64_t deadline_us = 0;             // wall clock (now_us()); 0 = none
+  bool operator==(const ExpansionTask&) const = default;
+};
+
+// The expansion of one point (expander -> ensemble/assembly). error non-empty: it failed.
+struct ExpansionResult {
+  int32_t point_index = 0;
+  std::string text;
+  int32_t tokens = 0;
+  double mean_logprob = 0;
+  std::string model;
+  std::string node;
+  Timings timings;
+  std::string error;
+  bool operator==(const ExpansionResult&) const = default;
+};
+
+enum class ChunkKind : uint8_t { sketch_point = 0, expansion = 1, done = 2, error = 3 };
+
+// A piece of the answer streamed back to the gateway, in answer order.
+struct AnswerChunk {
+  ChunkKind kind = ChunkKind::expansion;
+  int32_t point_index = -1;
+  std::string text;
+  std::string node;
+  std::string model;
+  double score = 0;
+  int32_t total_points = 0;
+  double elapsed_ms = 0;
+  std::string mode;
+  bool operator==(const AnswerChunk&) const = default;
+};
+
+// Periodic "I am here and this is my capacity" from every node (pub/sub).
+struct Heartbeat {
+  std::string node_id;
+  std::string role;
+  std::vector<std::string> models;
+  int32_t batch_slots = 0;
+  int32_t queue_depth = 0;
+  double tokens_per_s = 0;
+  int64_t free_kv_tokens = 0;
+  std::string version;
+  bool operator==(const Heartbeat&) const = default;
+};
+
+// A node's counters and gauges, for `pice top` and /metrics.
+struct Telemetry {
+  std::string node_id;
+  std::map<std::string, uint64_t> counters;
+  std::map<std::string, double> gauges;
+  bool operator==(const Telemetry&) const = default;
+};
+
+}  // namespace pice::messages

@@ -1,0 +1,124 @@
+// The embedded all-in-one default, end to end: the real binary, and the same node in-process.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "actors/client.hpp"
+#include "actors/node.hpp"
+#include "config/node_config.hpp"
+#include "tests/actors/cli_support.hpp"
+#include "tests/common/process.hpp"
+
+namespace pice::testing {
+namespace {
+
+constexpr auto kAnswerTimeout = std::chrono::seconds(240);
+
+TEST(AllInOne, PiceAskPrintsAProgressiveAnswerWithEveryPointExpanded) {
+  TempDir logs;
+  ChildProcess ask("ask", {pice_binary(), "ask", "--json", "What are good habits for staying healthy?"}, logs.path());
+  auto status = ask.wait(kAnswerTimeout);
+  ASSERT_TRUE(status.has_value()) << "pice ask did not finish";
+  ASSERT_EQ(*status, 0) << ask.stderr_text();
+  std::string out = ask.stdout_text();
+  auto sketch = lines_with(out, "\"kind\":\"sketch_point\"");
+  auto expansions = lines_with(out, "\"kind\":\"expansion\"");
+  ASSERT_GE(sketch.size(), 2u) << out;
+  ASSERT_EQ(expansions.size(), sketch.size()) << out;
+  for (size_t i = 0; i < expansions.size(); ++i) {
+    EXPECT_NE(expansions[i].find("\"point\":" + std::to_string(i + 1) + ","), std::string::npos)
+        << "expansions must stream in point order: " << expansions[i];
+    EXPECT_FALSE(json_field(expansions[i], "text").empty()) << expansions[i];
+    // The built-in config runs two in-process edges; points go to them, not to the cloud fallback.
+    EXPECT_NE(json_field(expansions[i], "node").find("-edge-"), std::string::npos) << expansions[i];
+  }
+  EXPECT_EQ(lines_with(out, "\"kind\":\"done\"").size(), 1u) << out;
+}
+
+TEST(AllInOne, PiceAskTextOutputShowsSketchThenAnswer) {
+  TempDir logs;
+  ChildProcess ask("ask", {pice_binary(), "ask", "How do I learn to cook?"}, logs.path());
+  auto status = ask.wait(kAnswerTimeout);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(*status, 0) << ask.stderr_text();
+  std::string out = ask.stdout_text();
+  EXPECT_NE(out.find("[sketch 1]"), std::string::npos) << out;
+  EXPECT_NE(out.find("[sketch 2]"), std::string::npos) << out;
+  EXPECT_NE(out.find("Answer (pice, "), std::string::npos) << out;
+  EXPECT_NE(out.find("\n1. "), std::string::npos) << out;
+  EXPECT_NE(out.find("\n2. "), std::string::npos) << out;
+}
+
+TEST(AllInOne, InProcessNodeServesConcurrentClients) {
+  auto config = config::parse(R"(
+[node]
+id = "aio"
+role = "all-in-one"
+listen = "inproc://aio-test"
+local_edges = 2
+[llm]
+model = "synth:tiny"
+[slm]
+model = "synth:tiny"
+[sketch]
+min_points = 2
+max_points = 4
+[expand]
+max_tokens = 12
+)", "<test>");
+  auto node = actors::Node::start(config);
+  ASSERT_TRUE(wait_until([&] { return node->known_boards() == 2; }, std::chrono::seconds(30)));
+
+  constexpr int kClients = 4;
+  std::vector<actors::Answer> answers(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      actors::GatewayClient client(node->gateway_endpoint());
+      messages::Request request;
+      request.question = "Question number " + std::to_string(i) + ": how do plants grow?";
+      answers[i] = client.ask(request, 120000);
+    });
+  for (auto& t : clients) t.join();
+  std::set<std::string> nodes;
+  for (const auto& a : answers) {
+    EXPECT_TRUE(a.complete()) << a.error;
+    for (const auto& p : a.points) nodes.insert(p.node);
+  }
+  EXPECT_EQ(nodes, (std::set<std::string>{"aio-edge-1", "aio-edge-2"}));
+  node->stop();
+}
+
+TEST(AllInOne, BadRequestsGetAnErrorAndTheNodeGoesOn) {
+  auto config = config::parse(R"(
+[node]
+id = "aio-bad"
+role = "all-in-one"
+listen = "inproc://aio-bad"
+local_edges = 1
+[llm]
+model = "synth:tiny"
+[slm]
+model = "synth:tiny"
+[expand]
+max_tokens = 8
+)", "<test>");
+  auto node = actors::Node::start(config);
+  actors::GatewayClient client(node->gateway_endpoint());
+  messages::Request bad;
+  bad.question = "   ";
+  auto rejected = client.ask(bad, 10000);
+  EXPECT_NE(rejected.error.find("question is empty"), std::string::npos) << rejected.error;
+  bad.question = "fine";
+  bad.mode = "telepathy";
+  rejected = client.ask(bad, 10000);
+  EXPECT_NE(rejected.error.find("mode 'telepathy'"), std::string::npos) << rejected.error;
+  messages::Request good;
+  good.question = "Still there?";
+  auto answer = client.ask(good, 120000);
+  EXPECT_TRUE(answer.complete()) << answer.error;
+  node->stop();
+}
+
+}  // namespace
+}  // namespace pice::testing

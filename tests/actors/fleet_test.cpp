@@ -1,0 +1,106 @@
+#include "actors/fleet.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pice::actors {
+namespace {
+
+messages::Heartbeat beat(const std::string& id, double tokens_per_s = 0, int queue = 0, int slots = 1) {
+  messages::Heartbeat hb;
+  hb.node_id = id;
+  hb.tokens_per_s = tokens_per_s;
+  hb.queue_depth = queue;
+  hb.batch_slots = slots;
+  return hb;
+}
+
+TEST(Fleet, LearnsBoardsFromHeartbeatsOnly) {
+  Fleet fleet;
+  EXPECT_FALSE(fleet.place().has_value());
+  EXPECT_TRUE(fleet.heard(beat("a"), 1000));
+  EXPECT_FALSE(fleet.heard(beat("a"), 2000));  // the same board again is not new
+  EXPECT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet.place(), "a");
+}
+
+TEST(Fleet, ForgetsSilentBoards) {
+  Fleet fleet;
+  fleet.heard(beat("a"), 0);
+  fleet.heard(beat("b"), 2'000'000);
+  auto gone = fleet.expire(3'500'000, 3'000'000);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0], "a");
+  EXPECT_FALSE(fleet.knows("a"));
+  EXPECT_TRUE(fleet.knows("b"));
+}
+
+TEST(Fleet, SpreadsPointsOverEqualBoards) {
+  Fleet fleet;
+  fleet.heard(beat("a"), 0);
+  fleet.heard(beat("b"), 0);
+  std::map<std::string, int> placed;
+  for (int i = 0; i < 6; ++i) {
+    auto board = fleet.place();
+    ASSERT_TRUE(board);
+    fleet.task_sent(*board);
+    ++placed[*board];
+  }
+  EXPECT_EQ(placed["a"], 3);
+  EXPECT_EQ(placed["b"], 3);
+}
+
+TEST(Fleet, PrefersTheFasterBoardUntilItsQueueOutweighsItsSpeed) {
+  Fleet fleet;
+  fleet.heard(beat("slow", 10), 0);
+  fleet.heard(beat("fast", 30), 0);
+  EXPECT_EQ(fleet.place(), "fast");
+  fleet.task_sent("fast");
+  EXPECT_EQ(fleet.place(), "fast");  // 2 waiting at 30 tok/s finish before 1 at 10
+  fleet.task_sent("fast");
+  fleet.task_sent("fast");
+  EXPECT_EQ(fleet.place(), "slow");  // 4 at 30 tok/s finish after 1 at 10
+}
+
+TEST(Fleet, CountsTheBoardsOwnQueue) {
+  Fleet fleet;
+  fleet.heard(beat("busy", 0, 5), 0);
+  fleet.heard(beat("idle", 0, 0), 0);
+  EXPECT_EQ(fleet.place(), "idle");
+}
+
+TEST(Fleet, BatchSlotsKeepPointsTogether) {
+  Fleet fleet;
+  fleet.heard(beat("a", 0, 0, 4), 0);
+  fleet.heard(beat("b", 0, 0, 4), 0);
+  for (int i = 0; i < 3; ++i) fleet.task_sent(*fleet.place());
+  EXPECT_EQ(fleet.boards().at("a").inflight, 3);  // one batch on one board, not spread
+}
+
+TEST(Fleet, UnmeasuredBoardsAreAssumedAverage) {
+  Fleet fleet;
+  fleet.heard(beat("measured", 20), 0);
+  fleet.heard(beat("new", 0), 0);
+  fleet.task_sent("measured");
+  EXPECT_EQ(fleet.place(), "new");
+}
+
+TEST(Fleet, AvoidsTheBoardThatFailedAPoint) {
+  Fleet fleet;
+  fleet.heard(beat("a"), 0);
+  EXPECT_FALSE(fleet.place("a").has_value());
+  fleet.heard(beat("b"), 0);
+  EXPECT_EQ(fleet.place("a"), "b");
+}
+
+TEST(Fleet, FinishedTasksFreeTheBoard) {
+  Fleet fleet;
+  fleet.heard(beat("a"), 0);
+  fleet.task_sent("a");
+  fleet.task_finished("a");
+  fleet.task_finished("a");  // a duplicate result never drives the count negative
+  EXPECT_EQ(fleet.boards().at("a").inflight, 0);
+  EXPECT_EQ(fleet.boards().at("a").completed, 2u);
+}
+
+}  // namespace
+}  // namespace pice::actors

@@ -1,0 +1,203 @@
+// Each kind of mistake in a configuration file gets its own message, at the right line and column.
+// The table below is the specification: the exact what() text for every mistake.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "config/node_config.hpp"
+
+namespace pice::config {
+namespace {
+
+// A valid cloud file of five lines ending inside [llm]; cases append their mistake from line 6.
+const std::string kCloud = "[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n[llm]\nmodel = \"synth:demo\"\n";
+const std::string kKnownTables = "(known tables: node, llm, slm, sketch, expand, sampling, fleet, log)";
+
+struct Mistake {
+  std::string name;
+  std::string text;
+  uint32_t line;
+  uint32_t column;
+  std::string key;
+  std::string message;   // what() after "test.toml:LINE:COLUMN: "
+};
+
+const std::vector<Mistake> kMistakes = {
+    // ---- types, ranges, allowed values: the schema ----
+    {"integer given a string", kCloud + "[sketch]\nmax_points = \"five\"\n", 7, 14, "sketch.max_points",
+     "sketch.max_points: expected an integer, got string \"five\""},
+    {"integer given a float", kCloud + "threads = 1.5\n", 6, 11, "llm.threads",
+     "llm.threads: expected an integer, got float 1.5"},
+    {"integer given a date", kCloud + "[sketch]\nmax_points = 1979-05-27\n", 7, 14, "sketch.max_points",
+     "sketch.max_points: expected an integer, got date 1979-05-27"},
+    {"integer below range", kCloud + "[sketch]\nmin_points = 0\n", 7, 14, "sketch.min_points",
+     "sketch.min_points: expected 1..64, got 0"},
+    {"integer above range", kCloud + "[expand]\nmax_tokens = 100000\n", 7, 14, "expand.max_tokens",
+     "expand.max_tokens: expected 1..8192, got 100000"},
+    {"negative seed", kCloud + "[sampling]\nseed = -1\n", 7, 8, "sampling.seed",
+     "sampling.seed: expected 0..9223372036854775807, got -1"},
+    {"number given a string", kCloud + "[sampling]\ntemperature = \"hot\"\n", 7, 15, "sampling.temperature",
+     "sampling.temperature: expected a number, got string \"hot\""},
+    {"number out of range", kCloud + "[sampling]\ntop_p = 1.5\n", 7, 9, "sampling.top_p",
+     "sampling.top_p: expected 0..1, got 1.5"},
+    {"string given an integer", "[node]\nrole = 1\n", 2, 8, "node.role", "node.role: expected a string, got integer 1"},
+    {"role not one of the roles", "[node]\nrole = \"clod\"\n", 2, 8, "node.role",
+     "node.role: expected one of \"all-in-one\", \"cloud\", \"edge\", got \"clod\""},
+    {"log level not one of the levels", kCloud + "[log]\nlevel = \"verbose\"\n", 7, 9, "log.level",
+     "log.level: expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\", got \"verbose\""},
+    {"empty string", "[node]\nid = \"\"\nrole = \"cloud\"\nlisten = \"tcp://a:1\"\n[llm]\nmodel = \"synth:demo\"\n", 2, 6,
+     "node.id", "node.id: expected a non-empty string"},
+    {"endpoint with another scheme", "[node]\nrole = \"cloud\"\nlisten = \"http://x:1\"\n[llm]\nmodel = \"synth:demo\"\n", 3,
+     10, "node.listen", "node.listen: expected an endpoint starting with tcp://, ipc:// or inproc://, got \"http://x:1\""},
+    // ---- unknown and missing names ----
+    {"unknown key", kCloud + "[sketch]\nmax_pints = 5\n", 7, 1, "sketch.max_pints",
+     "unknown key 'sketch.max_pints' (known: min_points, max_points, max_words_per_point)"},
+    {"unknown table", kCloud + "[sketchh]\nmin_points = 1\n", 6, 2, "sketchh", "unknown table 'sketchh' " + kKnownTables},
+    {"unknown top-level key", "foo = 1\n" + kCloud, 1, 1, "foo", "unknown key 'foo' " + kKnownTables},
+    {"sub-table inside a table", kCloud + "[sketch.extra]\nx = 1\n", 6, 9, "sketch.extra",
+     "unknown key 'sketch.extra' (known: min_points, max_points, max_words_per_point)"},
+    {"table given a value", "log = \"debug\"\n" + kCloud, 1, 7, "log", "log: expected a table, got string \"debug\""},
+    {"array of tables", "[node]\nrole = \"cloud\"\nlisten = \"tcp://a:1\"\n[[llm]]\nmodel = \"synth:demo\"\n", 4, 1, "llm",
+     "llm: expected a table, got array"},
+    {"missing required key", "# a node without a role\n\n[node]\nlisten = \"tcp://127.0.0.1:7700\"\n", 3, 1, "node.role",
+     "node.role: missing required key"},
+    {"missing model", "[node]\nrole = \"cloud\"\nlisten = \"tcp://a:1\"\n[llm]\nthreads = 2\n", 4, 1, "llm.model",
+     "llm.model: missing required key"},
+    {"missing [node]", "[llm]\nmodel = \"synth:demo\"\n", 1, 1, "node", "node: missing required table [node]"},
+    {"empty file", "", 1, 1, "node", "node: missing required table [node]"},
+    // ---- what each role needs ----
+    {"cloud without [llm]", "[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n", 2, 8, "llm",
+     "llm: role \"cloud\" needs an [llm] table (the cloud model)"},
+    {"cloud without listen", "[node]\nrole = \"cloud\"\n[llm]\nmodel = \"synth:demo\"\n", 1, 1, "node.listen",
+     "node.listen: role \"cloud\" needs node.listen (the endpoint edges connect to)"},
+    {"edge without [slm]", "[node]\nrole = \"edge\"\nconnect = \"tcp://127.0.0.1:7700\"\n", 2, 8, "slm",
+     "slm: role \"edge\" needs an [slm] table (the edge model)"},
+    {"edge without connect", "[node]\nrole = \"edge\"\n[slm]\nmodel = \"synth:demo\"\n", 1, 1, "node.connect",
+     "node.connect: role \"edge\" needs node.connect (the cloud's endpoint)"},
+    {"all-in-one without [llm]", "[node]\nrole = \"all-in-one\"\n[slm]\nmodel = \"synth:demo\"\n", 2, 8, "llm",
+     "llm: role \"all-in-one\" needs an [llm] table (the cloud model)"},
+    {"all-in-one without [slm]", "[node]\nrole = \"all-in-one\"\n[llm]\nmodel = \"synth:demo\"\n", 2, 8, "slm",
+     "slm: role \"all-in-one\" needs an [slm] table (the edge model)"},
+    {"edge with listen",
+     "[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\nlisten = \"tcp://b:1\"\n[slm]\nmodel = \"synth:demo\"\n", 4, 10,
+     "node.listen", "node.listen: not used by role \"edge\" (an edge connects, with node.connect)"},
+    {"cloud with connect",
+     "[node]\nrole = \"cloud\"\nlisten = \"tcp://a:1\"\nconnect = \"tcp://b:1\"\n[llm]\nmodel = \"synth:demo\"\n", 4, 11,
+     "node.connect", "node.connect: not used by role \"cloud\" (only edges connect)"},
+    {"cloud with local_edges",
+     "[node]\nrole = \"cloud\"\nlisten = \"tcp://a:1\"\nlocal_edges = 2\n[llm]\nmodel = \"synth:demo\"\n", 4, 15,
+     "node.local_edges", "node.local_edges: not used by role \"cloud\" (only all-in-one runs local edges)"},
+    {"edge with [llm]",
+     "[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\n[slm]\nmodel = \"synth:demo\"\n[llm]\nmodel = \"synth:demo\"\n", 6, 1,
+     "llm", "llm: not used by role \"edge\" (an edge runs only its [slm])"},
+    {"cloud with [slm]", kCloud + "[slm]\nmodel = \"synth:demo\"\n", 6, 1, "slm",
+     "slm: not used by role \"cloud\" (the cloud runs only its [llm])"},
+    // ---- rules between keys ----
+    {"min_points above max_points", kCloud + "[sketch]\nmin_points = 6\nmax_points = 4\n", 7, 14, "sketch.min_points",
+     "sketch.min_points: must not exceed sketch.max_points (4), got 6"},
+    {"max_points below the default min_points", kCloud + "[sketch]\nmax_points = 1\n", 7, 14, "sketch.max_points",
+     "sketch.max_points: must be at least sketch.min_points (2), got 1"},
+    {"board timeout not above heartbeat", kCloud + "[fleet]\nheartbeat_ms = 1000\nboard_timeout_ms = 1000\n", 8, 20,
+     "fleet.board_timeout_ms", "fleet.board_timeout_ms: must be greater than fleet.heartbeat_ms (1000), got 1000"},
+    {"heartbeat not below the default board timeout", kCloud + "[fleet]\nheartbeat_ms = 5000\n", 7, 16,
+     "fleet.heartbeat_ms", "fleet.heartbeat_ms: must be less than fleet.board_timeout_ms (3000), got 5000"},
+    // ---- several mistakes: the first in the file is reported, not the first in the schema ----
+    {"earliest mistake first", kCloud + "[expand]\nmax_tokens = 0\n[sketch]\nmin_points = 0\n", 7, 14,
+     "expand.max_tokens", "expand.max_tokens: expected 1..8192, got 0"},
+};
+
+TEST(ConfigErrors, EachMistakeHasItsMessageLineAndColumn) {
+  for (const Mistake& mistake : kMistakes) {
+    SCOPED_TRACE(mistake.name);
+    try {
+      parse(mistake.text, "test.toml");
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& error) {
+      EXPECT_EQ(std::string(error.what()), "test.toml:" + std::to_string(mistake.line) + ":" +
+                                               std::to_string(mistake.column) + ": " + mistake.message);
+      EXPECT_EQ(error.file(), "test.toml");
+      EXPECT_EQ(error.line(), mistake.line);
+      EXPECT_EQ(error.column(), mistake.column);
+      EXPECT_EQ(error.key(), mistake.key);
+    }
+  }
+}
+
+// toml++'s own message follows the position; it is not ours to pin down word for word.
+struct SyntaxMistake {
+  std::string name;
+  std::string text;
+  uint32_t line;
+};
+
+TEST(ConfigErrors, TomlSyntaxErrorsCarryTomlPosition) {
+  const std::vector<SyntaxMistake> mistakes = {
+      {"unterminated string", "[node]\nrole = \"cloud\n", 2},
+      {"duplicate key", "[node]\nrole = \"cloud\"\nrole = \"edge\"\n", 3},
+      {"missing value", "[node]\nrole =\n", 2},
+      {"duplicate table", "[node]\nrole = \"cloud\"\n[llm]\nmodel = \"a\"\n[llm]\n", 5},
+      {"invalid UTF-8", "[node]\nrole = \"\xff\"\n", 2},
+  };
+  for (const auto& mistake : mistakes) {
+    SCOPED_TRACE(mistake.name);
+    try {
+      parse(mistake.text, "test.toml");
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& error) {
+      const std::string prefix = "test.toml:" + std::to_string(mistake.line) + ":" + std::to_string(error.column()) + ": ";
+      const std::string what = error.what();
+      EXPECT_EQ(what.substr(0, prefix.size()), prefix) << what;
+      EXPECT_GT(what.size(), prefix.size() + 5) << what;   // a description follows
+      EXPECT_EQ(error.line(), mistake.line) << what;
+      EXPECT_GE(error.column(), 1u);
+      EXPECT_EQ(error.key(), "");
+    }
+  }
+}
+
+TEST(ConfigErrors, MissingFile) {
+  try {
+    load_file("/nonexistent-pice-dir/node.toml");
+    ADD_FAILURE() << "loaded a missing file";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), "/nonexistent-pice-dir/node.toml: cannot open: No such file or directory");
+    EXPECT_EQ(error.line(), 0u);
+    EXPECT_EQ(error.column(), 0u);
+    EXPECT_EQ(error.file(), "/nonexistent-pice-dir/node.toml");
+  }
+}
+
+TEST(ConfigErrors, DirectoryInsteadOfFile) {
+  const auto dir = std::filesystem::temp_directory_path();
+  try {
+    load_file(dir);
+    ADD_FAILURE() << "loaded a directory";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), dir.string() + ": cannot open: is a directory");
+  }
+}
+
+TEST(ConfigErrors, MistakesInAFileNameTheFile) {
+  const auto file = std::filesystem::temp_directory_path() / ("pice-bad-" + std::to_string(getpid()) + ".toml");
+  {
+    std::ofstream out(file);
+    out << kCloud << "[sketch]\nmax_points = \"five\"\n";
+  }
+  try {
+    load_file(file);
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              file.string() + ":7:14: sketch.max_points: expected an integer, got string \"five\"");
+    EXPECT_EQ(error.file(), file.string());
+  }
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace pice::config

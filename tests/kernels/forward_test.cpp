@@ -1,0 +1,222 @@
+// The forward pass against a plain reference written here with naive loops in double precision,
+// on synthetic models (F32 and F16), token by token and in batches that cross chunk boundaries.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/fp16.hpp"
+#include "kernels/model.hpp"
+#include "kernels/sequence.hpp"
+#include "kernels_test_util.hpp"
+
+namespace pice::kernels {
+namespace {
+
+using Vec = std::vector<double>;
+
+// The model's weights widened to double, read straight from the GGUF (not through Model).
+struct Reference {
+  explicit Reference(const std::filesystem::path& path) : file(GgufFile::open(path)) {
+    dim = static_cast<int>(file.get_int("llama.embedding_length"));
+    layers = static_cast<int>(file.get_int("llama.block_count"));
+    heads = static_cast<int>(file.get_int("llama.attention.head_count"));
+    kv_heads = static_cast<int>(file.get_int("llama.attention.head_count_kv"));
+    ffn = static_cast<int>(file.get_int("llama.feed_forward_length"));
+    eps = file.get_float("llama.attention.layer_norm_rms_epsilon");
+    theta = file.get_float_or("llama.rope.freq_base", 10000.0);
+    head_dim = dim / heads;
+    key_cache.resize(static_cast<size_t>(layers));
+    value_cache.resize(static_cast<size_t>(layers));
+  }
+
+  Vec weights(const std::string& name) const {
+    const TensorInfo* t = file.find_tensor(name);
+    if (t == nullptr) throw std::runtime_error("missing " + name);
+    Vec out(t->elements());
+    const std::byte* data = file.tensor_data(*t);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (t->type == TensorType::f32) {
+        float f;
+        std::memcpy(&f, data + 4 * i, 4);
+        out[i] = f;
+      } else {
+        uint16_t h;
+        std::memcpy(&h, data + 2 * i, 2);
+        out[i] = half_to_float(h);
+      }
+    }
+    return out;
+  }
+
+  // y = W x for W stored as rows of x.size() values.
+  static Vec apply(const Vec& w, const Vec& x) {
+    Vec y(w.size() / x.size(), 0.0);
+    for (size_t r = 0; r < y.size(); ++r)
+      for (size_t c = 0; c < x.size(); ++c) y[r] += w[r * x.size() + c] * x[c];
+    return y;
+  }
+
+  Vec norm(const Vec& x, const std::string& weight) const {
+    const Vec w = weights(weight);
+    double ss = 0;
+    for (const double v : x) ss += v * v;
+    const double scale = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+    Vec y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * w[i];
+    return y;
+  }
+
+  // Rotates the adjacent pairs (2i, 2i+1) of every head by pos * theta^(-2i/head_dim).
+  void rope(Vec& v, int pos) const {
+    for (size_t h = 0; h < v.size() / static_cast<size_t>(head_dim); ++h)
+      for (int i = 0; i < head_dim / 2; ++i) {
+        const double angle = pos * std::pow(theta, -2.0 * i / head_dim);
+        double& a = v[h * static_cast<size_t>(head_dim) + 2 * static_cast<size_t>(i)];
+        double& b = v[h * static_cast<size_t>(head_dim) + 2 * static_cast<size_t>(i) + 1];
+        const double a0 = a, b0 = b;
+        a = a0 * std::cos(angle) - b0 * std::sin(angle);
+        b = a0 * std::sin(angle) + b0 * std::cos(angle);
+      }
+  }
+
+  // Logits after feeding `token` at the next position.
+  Vec step(int32_t token) {
+    const int pos = position++;
+    const Vec embedding = weights("token_embd.weight");
+    Vec x(embedding.begin() + static_cast<long>(token) * dim, embedding.begin() + static_cast<long>(token + 1) * dim);
+    for (int l = 0; l < layers; ++l) {
+      const std::string b = "blk." + std::to_string(l) + ".";
+      const Vec xn = norm(x, b + "attn_norm.weight");
+      Vec q = apply(weights(b + "attn_q.weight"), xn), k = apply(weights(b + "attn_k.weight"), xn);
+      const Vec v = apply(weights(b + "attn_v.weight"), xn);
+      rope(q, pos);
+      rope(k, pos);
+      key_cache[static_cast<size_t>(l)].push_back(k);
+      value_cache[static_cast<size_t>(l)].push_back(v);
+      Vec attended(static_cast<size_t>(dim), 0.0);
+      for (int h = 0; h < heads; ++h) {
+        const int kv_head = h * kv_heads / heads;
+        Vec scores;
+        for (int p = 0; p <= pos; ++p) {
+          double s = 0;
+          for (int i = 0; i < head_dim; ++i)
+            s += q[static_cast<size_t>(h * head_dim + i)] * key_cache[static_cast<size_t>(l)][static_cast<size_t>(p)][static_cast<size_t>(kv_head * head_dim + i)];
+          scores.push_back(s / std::sqrt(static_cast<double>(head_dim)));
+        }
+        const double max = *std::max_element(scores.begin(), scores.end());
+        double total = 0;
+        for (double& s : scores) total += (s = std::exp(s - max));
+        for (int p = 0; p <= pos; ++p)
+          for (int i = 0; i < head_dim; ++i)
+            attended[static_cast<size_t>(h * head_dim + i)] += scores[static_cast<size_t>(p)] / total *
+                value_cache[static_cast<size_t>(l)][static_cast<size_t>(p)][static_cast<size_t>(kv_head * head_dim + i)];
+      }
+      const Vec o = apply(weights(b + "attn_output.weight"), attended);
+      for (int i = 0; i < dim; ++i) x[static_cast<size_t>(i)] += o[static_cast<size_t>(i)];
+      const Vec xf = norm(x, b + "ffn_norm.weight");
+      const Vec gate = apply(weights(b + "ffn_gate.weight"), xf), up = apply(weights(b + "ffn_up.weight"), xf);
+      Vec hidden(gate.size());
+      for (size_t i = 0; i < gate.size(); ++i) hidden[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
+      const Vec down = apply(weights(b + "ffn_down.weight"), hidden);
+      for (int i = 0; i < dim; ++i) x[static_cast<size_t>(i)] += down[static_cast<size_t>(i)];
+    }
+    const bool tied = file.find_tensor("output.weight") == nullptr;
+    return apply(weights(tied ? "token_embd.weight" : "output.weight"), norm(x, "output_norm.weight"));
+  }
+
+  GgufFile file;
+  int dim, layers, heads, kv_heads, ffn, head_dim, position = 0;
+  double eps, theta;
+  std::vector<std::vector<Vec>> key_cache, value_cache;
+};
+
+std::vector<int32_t> some_tokens(int n, int vocab) {
+  std::vector<int32_t> tokens{1};
+  for (int i = 1; i < n; ++i) tokens.push_back((i * 7919 + 13) % vocab);
+  return tokens;
+}
+
+void expect_logits_near(std::span<const float> got, const Vec& expected, const std::string& where) {
+  ASSERT_EQ(got.size(), expected.size()) << where;
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - expected[i]));
+  EXPECT_LT(worst, 2e-4) << where;
+}
+
+class ForwardTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(ForwardTest, TokenByTokenMatchesTheReference) {
+  const std::filesystem::path path = testing::tiny_model(GetParam());
+  const auto model = Model::load(path);
+  Reference ref(path);
+  Sequence seq(model, 64);
+  for (const int32_t token : some_tokens(12, model->hparams().vocab_size)) {
+    const std::span<const float> logits = seq.feed(std::span<const int32_t>(&token, 1));
+    expect_logits_near(logits, ref.step(token), "position " + std::to_string(seq.position() - 1));
+  }
+}
+
+TEST_P(ForwardTest, BatchesMatchTheReferenceAcrossChunkBoundaries) {
+  const std::filesystem::path path = testing::tiny_model(GetParam());
+  const auto model = Model::load(path);
+  const std::vector<int32_t> tokens = some_tokens(75, model->hparams().vocab_size);
+  Reference ref(path);
+  Vec expected;
+  for (size_t i = 0; i < 70; ++i) expected = ref.step(tokens[i]);
+  Sequence seq(model, 100);
+  expect_logits_near(seq.feed(std::span<const int32_t>(tokens.data(), 70)), expected, "after a prefill of 70");
+  EXPECT_EQ(seq.position(), 70);
+  for (size_t i = 70; i < 72; ++i) expected = ref.step(tokens[i]);
+  expect_logits_near(seq.feed(std::span<const int32_t>(tokens.data() + 70, 2)), expected, "after 2 more");
+  for (size_t i = 72; i < 75; ++i)
+    expect_logits_near(seq.feed(std::span<const int32_t>(&tokens[i], 1)), ref.step(tokens[i]), "decode");
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, ForwardTest, ::testing::Values(TensorType::f32, TensorType::f16),
+                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+
+TEST(Forward, UntiedOutputAndMoreHeads) {
+  testing::TempDir dir;
+  testing::TestModelSpec spec;
+  spec.dim = 48;
+  spec.n_heads = 6;
+  spec.n_kv_heads = 2;
+  spec.n_layers = 2;
+  spec.tied = false;
+  spec.fill = [](const std::string& name, uint64_t row, std::span<float> out) {
+    const uint64_t salt = std::hash<std::string>{}(name);
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = name.find("norm") != std::string::npos
+                   ? 1.0f + 0.1f * static_cast<float>((row + i) % 3)
+                   : 0.05f * std::sin(static_cast<float>(salt % 1000 + row * 31 + i * 7));
+  };
+  testing::write_test_model(dir / "m.gguf", spec);
+  const auto model = Model::load(dir / "m.gguf");
+  EXPECT_FALSE(model->tied_embeddings());
+  Reference ref(dir / "m.gguf");
+  Sequence seq(model, 16);
+  for (const int32_t token : some_tokens(6, model->hparams().vocab_size))
+    expect_logits_near(seq.feed(std::span<const int32_t>(&token, 1)), ref.step(token), "untied");
+}
+
+TEST(Sequence, RejectsBadInputWithoutChangingState) {
+  const auto model = Model::load(testing::tiny_model());
+  EXPECT_THROW(Sequence(model, 0), ModelError);
+  EXPECT_THROW(Sequence(model, model->hparams().context_length + 1), ModelError);
+  Sequence seq(model, 4);
+  const std::vector<int32_t> five{1, 5, 6, 7, 8};
+  EXPECT_THROW(seq.feed(five), ModelError);
+  EXPECT_THROW(seq.feed({}), ModelError);
+  const std::vector<int32_t> bad{1, model->hparams().vocab_size};
+  EXPECT_THROW(seq.feed(bad), ModelError);
+  const std::vector<int32_t> negative{-1};
+  EXPECT_THROW(seq.feed(negative), ModelError);
+  EXPECT_EQ(seq.position(), 0);
+  seq.feed(std::span<const int32_t>(five.data(), 4));
+  EXPECT_EQ(seq.position(), 4);
+  EXPECT_THROW(seq.feed(std::span<const int32_t>(five.data(), 1)), ModelError);
+}
+
+}  // namespace
+}  // namespace pice::kernels
