@@ -6,6 +6,7 @@
 #include <map>
 
 #include "actors/cloud_actors.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 
 namespace pice::actors {
@@ -112,7 +113,7 @@ class Assembler {
 }  // namespace
 
 caf::behavior assembly(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump, std::string node_id) {
-  (void)self;
+  log_exceptions(self, "assembly");
   auto a = std::make_shared<Assembler>(std::move(pump), std::move(node_id));
   return {
       [=](open_atom, const std::string& id, const std::string& peer, const std::string& client_id,

@@ -4,6 +4,7 @@
 
 #include "actors/cloud_actors.hpp"
 #include "actors/expansion.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/sketch_writer.hpp"
 #include "kernels/model.hpp"
@@ -12,6 +13,7 @@ namespace pice::actors {
 
 caf::behavior cloud_worker(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                            std::string node_id) {
+  log_exceptions(self, "cloud worker");
   return {
       [=](sketch_atom, const SketchJob& job) {
         auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());

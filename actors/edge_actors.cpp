@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "actors/expansion.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "kernels/model.hpp"
 #include "messages/envelope.hpp"
@@ -30,7 +31,7 @@ messages::Envelope result_envelope(const messages::Envelope& task_env, const std
 
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
-  (void)self;
+  log_exceptions(self, "expander");
   return {
       [=](brokers::Inbound& in) {
         const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
@@ -65,7 +66,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
 caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
                         std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms) {
   auto next_delay = std::make_shared<int>(kFirstHeartbeatMs);
-  self->send(self, tick_atom::value);
+  log_exceptions(self, "heartbeat");
   return {
       [=](tick_atom) {
         messages::Heartbeat hb;

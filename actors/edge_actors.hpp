@@ -37,7 +37,8 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
 
 // Publishes a heartbeat every period, more often at first so a board attaches quickly even though
-// pub/sub drops what is sent before the subscription arrives.
+// pub/sub drops what is sent before the subscription arrives. Starts on its first tick_atom, which
+// the node sends once the pump's sockets exist.
 caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
                         std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms);
 

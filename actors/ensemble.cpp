@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "actors/cloud_actors.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 
 namespace pice::actors {
@@ -22,6 +23,7 @@ struct EnsembleState {
 }  // namespace
 
 caf::behavior ensemble(caf::event_based_actor* self, caf::actor scheduler, caf::actor assembly) {
+  log_exceptions(self, "ensemble");
   auto state = std::make_shared<EnsembleState>();
   self->delayed_send(self, kSweepInterval, tick_atom::value);
   return {

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/cloud_actors.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/request_limits.hpp"
 
@@ -35,7 +36,7 @@ std::string internal_id(const brokers::Inbound& in) {
 
 caf::behavior gateway(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump, std::string node_id,
                       caf::actor scheduler) {
-  (void)self;
+  log_exceptions(self, "gateway");
   return {
       [=](brokers::Inbound& in) {
         const auto* request = std::get_if<messages::Request>(&in.envelope.body);

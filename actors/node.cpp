@@ -105,6 +105,7 @@ class EdgePart {
       kill();
       throw;
     }
+    caf::anon_send(heartbeat_, tick_atom::value);
   }
 
   void stop() {

@@ -7,6 +7,7 @@
 
 #include "actors/cloud_actors.hpp"
 #include "actors/fleet.hpp"
+#include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 
 namespace pice::actors {
@@ -222,6 +223,7 @@ class Scheduler {
 
 caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
                         std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly) {
+  log_exceptions(self, "scheduler");
   auto s = std::make_shared<Scheduler>(self, std::move(config), std::move(pump), std::move(cloud_worker),
                                        assembly);
   // The ensemble is the scheduler's child: it reports back here, and dies with it.

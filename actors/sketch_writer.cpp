@@ -23,7 +23,9 @@ int count_words(std::string_view text) {
   int words = 0;
   bool in_word = false;
   for (char c : text) {
-    bool space = c == ' ' || c == '\t' || c == '\n';
+    // Control bytes count as spaces: sanitize_text turns them into spaces in the shown point.
+    const auto byte = static_cast<unsigned char>(c);
+    bool space = byte <= 0x20 || byte == 0x7F;
     if (!space && !in_word) ++words;
     in_word = !space;
   }
@@ -64,8 +66,7 @@ class SketchRun {
       kernels::Sampled s = sampler_.sample(logits_);
       std::string piece = tok_.piece(s.token);
       if (ends_point(tok_, s.token)) break;
-      bool starts_word = !piece.empty() && piece[0] == ' ' && count_words(piece) > 0;
-      if (starts_word && words >= budget_.max_words_per_point) break;
+      if (count_words(text + piece) > budget_.max_words_per_point) break;  // would start one word too many
       text += piece;
       record(s);
       logits_ = copy(seq_.feed(std::span<const int32_t>(&s.token, 1)));

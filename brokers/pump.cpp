@@ -340,7 +340,8 @@ void Pump::Impl::send(const std::string& socket, const messages::Envelope& envel
   if (target.is_router() && peer.empty()) throw std::invalid_argument(where + ": send() needs the peer's routing id");
   if (!target.is_router() && !peer.empty())
     throw std::invalid_argument(where + ": only ROUTER sockets address a peer (got peer '" + printable(peer) + "')");
-  if (!outbound_.push(OutboundMessage{index, peer, messages::encode(envelope)})) {
+  // Stamped here, once, for every message a node sends: receivers measure transport and queueing time.
+  if (!outbound_.push(OutboundMessage{index, peer, messages::encode(envelope, messages::now_us())})) {
     send_failures_.fetch_add(1);
     spdlog::debug("{}: message of request '{}' dropped: the pump is stopped", where, envelope.request_id);
   }

@@ -46,7 +46,7 @@ class Pump {
   // Messages still waiting (no peer ever connected) are reported to the failure handler.
   void stop();
 
-  // Any thread; never blocks: the envelope is encoded here and queued for the pump thread, which
+  // Any thread; never blocks: the envelope is encoded here, with sent_us set to now, and queued for the pump thread, which
   // sends it at once or, while the socket cannot take it (no peer yet, high-water mark), keeps it and
   // retries in order when the socket becomes writable. peer: required for ROUTER sockets (the
   // routing id of an Inbound), not allowed otherwise. Throws std::invalid_argument for an unknown

@@ -28,11 +28,11 @@ struct Inbound {
 };
 
 struct PumpStats {
-  uint64_t received;       // decoded and handed to a handler (or dropped: socket without handler)
-  uint64_t rejected;       // inbound bytes that did not decode
-  uint64_t sent;           // accepted by ZeroMQ
-  uint64_t send_failures;  // reported to the failure handler (no such peer, stopped, queue full...)
-  uint64_t waiting;        // addition: held now for a socket/peer that cannot take them yet (a gauge)
+  uint64_t received = 0;       // decoded and handed to a handler (or dropped: socket without handler)
+  uint64_t rejected = 0;       // inbound bytes that did not decode
+  uint64_t sent = 0;           // accepted by ZeroMQ
+  uint64_t send_failures = 0;  // reported to the failure handler (no such peer, stopped, queue full...)
+  uint64_t waiting = 0;        // addition: held now for a socket/peer that cannot take them yet (a gauge)
 };
 
 // "ROUTER", "PUSH", ... for log lines and error messages.

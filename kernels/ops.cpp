@@ -82,10 +82,10 @@ void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq) {
     const auto c = static_cast<float>(std::cos(angle));
     const auto s = static_cast<float>(std::sin(angle));
     for (int h = 0; h < n_heads; ++h) {
-      float* p = x + static_cast<size_t>(h) * head_dim + i;
-      const float a = p[0], b = p[head_dim / 2];
+      float* p = x + static_cast<size_t>(h) * head_dim + 2 * i;
+      const float a = p[0], b = p[1];
       p[0] = a * c - b * s;
-      p[head_dim / 2] = a * s + b * c;
+      p[1] = a * s + b * c;
     }
   }
 }

@@ -46,7 +46,9 @@ int64_t now_us() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string encode(const Envelope& envelope) {
+std::string encode(const Envelope& envelope) { return encode(envelope, envelope.sent_us); }
+
+std::string encode(const Envelope& envelope, int64_t sent_us) {
   using namespace detail;
   constexpr size_t kTypicalMessageBytes = 256;   // one allocation for most messages
   std::string out;
@@ -68,7 +70,7 @@ std::string encode(const Envelope& envelope) {
   write_key(packer, kKeyCreated);
   write(packer, envelope.created_us);
   write_key(packer, kKeySent);
-  write(packer, envelope.sent_us);
+  write(packer, sent_us);
   write_key(packer, kKeyBody);
   std::visit([&](const auto& body) { write_struct(packer, body); }, envelope.body);
   return out;

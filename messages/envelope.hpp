@@ -65,6 +65,9 @@ class DecodeError : public std::runtime_error {
 };
 
 std::string encode(const Envelope& envelope);   // msgpack bytes
+// The same bytes with sent_us in place of envelope.sent_us: the transport stamps the moment it sends
+// without copying the envelope.
+std::string encode(const Envelope& envelope, int64_t sent_us);
 Envelope decode(std::string_view bytes);        // throws DecodeError; never crashes on any input
 int64_t now_us();                               // wall clock, microseconds since the epoch
 

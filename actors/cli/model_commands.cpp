@@ -128,14 +128,14 @@ int run_model_info(const std::string& path_spec) {
       ++type_counts[std::string(k::tensor_type_name(t.type))];
       parameters += t.elements();
     }
-    std::cout << "tensors:      " << file.tensors().size() << " (";
-    bool first = true;
-    for (const auto& [type, count] : type_counts) {
-      std::cout << (first ? "" : ", ") << type << ": " << count;
-      first = false;
+    std::cout << "tensors:      " << file.tensors().size();
+    if (!file.tensors().empty()) {
+      std::string types;
+      for (const auto& [type, count] : type_counts) types += (types.empty() ? "" : ", ") + type + ": " + std::to_string(count);
+      const bool tied = file.find_tensor("token_embd.weight") != nullptr && file.find_tensor("output.weight") == nullptr;
+      std::cout << " (" << types << "), " << millions(parameters) << " parameters" << (tied ? ", tied embeddings" : "");
     }
-    std::cout << "), " << millions(parameters) << " parameters"
-              << (file.find_tensor("output.weight") == nullptr ? ", tied embeddings" : "") << "\n";
+    std::cout << "\n";
 
     if (file.has("tokenizer.ggml.tokens")) {
       const std::vector<std::string> pieces = file.get_string_array("tokenizer.ggml.tokens");

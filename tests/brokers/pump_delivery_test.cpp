@@ -75,9 +75,15 @@ TEST_P(PumpDelivery, EnvelopeArrivesUnchanged) {
   task.max_tokens = 48;
   task.deadline_us = 1'700'000'060'000'000;
   envelope.body = task;
+  const int64_t before_send = messages::now_us();
   sender.send("out", envelope);
   ASSERT_TRUE(inbox.wait_for_count(1));
-  EXPECT_EQ(inbox.messages()[0].envelope, envelope);   // the pump adds nothing and changes nothing
+  messages::Envelope received = inbox.messages()[0].envelope;
+  // The pump stamps the moment it sends and changes nothing else.
+  EXPECT_GE(received.sent_us, before_send);
+  EXPECT_LE(received.sent_us, messages::now_us());
+  received.sent_us = envelope.sent_us;
+  EXPECT_EQ(received, envelope);
 }
 
 TEST_P(PumpDelivery, DealerToRouterSeesRoutingIdAndRepliesAreAddressed) {

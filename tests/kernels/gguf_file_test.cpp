@@ -150,6 +150,52 @@ TEST(GgufFile, RoundTripsTensors) {
   EXPECT_EQ(f.find_tensor("absent"), nullptr);
 }
 
+TEST(GgufFile, ReadsVersion2) {
+  TempDir dir;
+  write_sample(dir / "s.gguf");
+  std::string bytes = testing::read_bytes(dir / "s.gguf");
+  const uint32_t v2 = 2;
+  std::memcpy(bytes.data() + 4, &v2, 4);   // v2 and v3 share the layout (64-bit counts)
+  testing::write_bytes(dir / "v2.gguf", bytes);
+  const GgufFile f = GgufFile::open(dir / "v2.gguf");
+  EXPECT_EQ(f.version(), 2u);
+  EXPECT_EQ(f.get_string_array("a.string").size(), 3u);
+  EXPECT_EQ(f.tensors().size(), 3u);
+}
+
+// A header with no tensors and one key holding `depth` nested arrays around a single u8.
+std::string nested_array_file(int depth) {
+  std::string b = "GGUF";
+  auto u32 = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](uint64_t v) { b.append(reinterpret_cast<const char*>(&v), 8); };
+  u32(3);
+  u64(0);
+  u64(1);
+  u64(1);
+  b += "n";
+  u32(static_cast<uint32_t>(GgufType::array));
+  for (int d = 1; d < depth; ++d) {
+    u32(static_cast<uint32_t>(GgufType::array));
+    u64(1);
+  }
+  u32(static_cast<uint32_t>(GgufType::u8));
+  u64(1);
+  b += '\x07';
+  return b;
+}
+
+TEST(GgufFile, NestedArraysAreWalkedButNotMisread) {
+  TempDir dir;
+  testing::write_bytes(dir / "n.gguf", nested_array_file(2));
+  const GgufFile f = GgufFile::open(dir / "n.gguf");
+  EXPECT_EQ(f.array_type_of("n"), GgufType::array);
+  EXPECT_EQ(f.array_size_of("n"), 1u);
+  EXPECT_THROW(f.get_int_array("n"), GgufError);
+  EXPECT_THROW(f.get_float_array("n"), GgufError);
+  testing::write_bytes(dir / "deep.gguf", nested_array_file(20));
+  EXPECT_NE(error_of(dir / "deep.gguf").find("nested more than"), std::string::npos);
+}
+
 TEST(GgufFile, GettersNameTheKeyOnMismatch) {
   TempDir dir;
   write_sample(dir / "s.gguf");

@@ -133,6 +133,15 @@ TEST(Roundtrip, EncodingIsDeterministic) {
   for (const Envelope& envelope : sample_envelopes()) EXPECT_EQ(encode(envelope), encode(envelope));
 }
 
+TEST(Roundtrip, EncodeWithSentTimeStampsOnlyThatField) {
+  for (const Envelope& original : sample_envelopes()) {
+    Envelope decoded = decode(encode(original, 42));
+    EXPECT_EQ(decoded.sent_us, 42);
+    decoded.sent_us = original.sent_us;
+    EXPECT_EQ(decoded, original);
+  }
+}
+
 TEST(Roundtrip, MessageTypeNames) {
   EXPECT_EQ(message_type_name(MessageType::request), "request");
   EXPECT_EQ(message_type_name(MessageType::expansion_result), "expansion_result");
