@@ -97,6 +97,24 @@ TEST(Generate, StopStringsTruncateTheText) {
   EXPECT_EQ(r.g.tokens.size(), 2u);
 }
 
+TEST(Generate, MinTokensHoldsOffEosAndStopStrings) {
+  const auto model = Model::load(eos_model());
+  GenerateOptions options;
+  options.max_tokens = 10;
+  options.min_tokens = 3;
+  options.stop = {"the"};  // present from the first token on: ignored until three tokens exist
+  const Outcome r = run(model, {1}, options);
+  // Tokens 1-3 cannot be EOS and cannot stop; the stop string found after them ends generation at
+  // its first occurrence in the newer text, and EOS would come next anyway.
+  EXPECT_EQ(r.g.tokens.size(), 3u);
+  EXPECT_EQ(r.g.finish_reason, "stop");
+  options.stop.clear();
+  const Outcome plain = run(model, {1}, options);
+  EXPECT_EQ(plain.g.finish_reason, "eos");
+  EXPECT_EQ(plain.g.tokens.size(), 3u);  // EOS is the model's first choice as soon as it is allowed
+  EXPECT_EQ(plain.g.text, "the the the");
+}
+
 TEST(Generate, MaxTokensZeroOnlyPrefills) {
   const auto model = Model::load(eos_model());
   GenerateOptions options;
