@@ -1,6 +1,8 @@
 // The `pice` command: parses the command line and runs one subcommand (actors/cli/).
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 #include "actors/cli/commands.hpp"
 
 namespace {
@@ -59,6 +61,25 @@ int main(int argc, char** argv) {
   auto* info_cmd = model_cmd->add_subcommand("info", "Print a GGUF model's architecture, shape and vocabulary");
   info_cmd->add_option("file", info_path, "GGUF file or synth:<shape>")->required();
 
+  TokenizeOptions tokenize;
+  std::string tokenize_text, tokenize_file;
+  auto* tokenize_cmd = app.add_subcommand("tokenize", "Print the token ids of a text under a model's vocabulary");
+  tokenize_cmd->add_option("--model,-m", tokenize.model, "GGUF file (a vocab-only GGUF is enough) or synth:<shape>")
+      ->required();
+  auto* text_opt = tokenize_cmd->add_option("--text,-t", tokenize_text, "The text");
+  auto* file_opt = tokenize_cmd->add_option("--file,-f", tokenize_file, "A file whose whole content is tokenized");
+  text_opt->excludes(file_opt);
+  tokenize_cmd->add_flag("--bos", tokenize.add_bos, "Prepend the BOS token");
+  tokenize_cmd->add_flag("--pieces", tokenize.show_pieces, "Print each id with its piece");
+
+  RouteOptions route;
+  std::string route_text, route_file;
+  auto* route_cmd = app.add_subcommand("route", "Decide per question: 1 = sketch then expand, 0 = direct answer");
+  auto* route_text_opt = route_cmd->add_option("--text,-t", route_text, "One question");
+  auto* route_file_opt = route_cmd->add_option("--file,-f", route_file, "Labelled CSV (label;request) or one question per line");
+  route_text_opt->excludes(route_file_opt);
+  route_cmd->add_flag("--explain", route.explain, "Add the score and the reason");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -74,5 +95,23 @@ int main(int argc, char** argv) {
   if (*gen_cmd) return run_generate(gen);
   if (*synth_cmd) return run_model_synth(synth);
   if (*info_cmd) return run_model_info(info_path);
+  if (*tokenize_cmd) {
+    if (tokenize_text.empty() == tokenize_file.empty()) {
+      std::cerr << "pice tokenize: give exactly one of --text and --file\n";
+      return kExitConfigError;
+    }
+    tokenize.text = given(tokenize_text);
+    tokenize.file = given(tokenize_file);
+    return run_tokenize(tokenize);
+  }
+  if (*route_cmd) {
+    if (route_text.empty() == route_file.empty()) {
+      std::cerr << "pice route: give exactly one of --text and --file\n";
+      return kExitConfigError;
+    }
+    route.text = given(route_text);
+    route.file = given(route_file);
+    return run_route(route);
+  }
   return kExitFailure;
 }

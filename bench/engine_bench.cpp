@@ -43,13 +43,14 @@ void BM_Prefill128(benchmark::State& state, const std::string& spec) {
 void BM_Decode(benchmark::State& state, const std::string& spec) {
   auto model = model_for(spec);
   auto prompt = prompt_of(*model, 32);
-  Sequence seq(model, 32 + 4096);
+  const int capacity = std::min(32 + 4096, model->hparams().context_length);
+  Sequence seq(model, capacity);
   seq.feed(prompt);
   int32_t token = 5;
   for (auto _ : state) {
     if (seq.position() >= seq.capacity()) {
       state.PauseTiming();
-      seq = Sequence(model, 32 + 4096);
+      seq = Sequence(model, capacity);
       seq.feed(prompt);
       state.ResumeTiming();
     }

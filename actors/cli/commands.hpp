@@ -53,4 +53,22 @@ struct AskOptions {
 };
 int run_ask(const AskOptions& options);
 
+struct TokenizeOptions {
+  std::string model;
+  std::optional<std::string> text;
+  std::optional<std::string> file;
+  bool add_bos = false;
+  bool show_pieces = false;
+};
+// Prints the ids (space-separated, one line per input); errors to stderr, exit 1.
+int run_tokenize(const TokenizeOptions& options);
+
+struct RouteOptions {
+  std::optional<std::string> file;  // a labelled CSV (label;request) or one question per line
+  std::optional<std::string> text;
+  bool explain = false;             // add the score and the reason after a tab
+};
+// Prints 1 (progressive: sketch then expand) or 0 (direct) per question.
+int run_route(const RouteOptions& options);
+
 }  // namespace pice::cli

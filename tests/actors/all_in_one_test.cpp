@@ -14,6 +14,15 @@ namespace {
 
 constexpr auto kAnswerTimeout = std::chrono::seconds(240);
 
+// An in-process all-in-one node on the tiny synthetic model, listening on inproc://<id>.
+config::NodeConfig tiny_all_in_one(const std::string& id, int edges) {
+  return config::parse("[node]\nid = \"" + id + "\"\nrole = \"all-in-one\"\nlisten = \"inproc://" + id +
+                           "\"\nlocal_edges = " + std::to_string(edges) +
+                           "\n[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
+                           "[sketch]\nmin_points = 2\nmax_points = 4\n[expand]\nmax_tokens = 12\n",
+                       "<test config " + id + ">");
+}
+
 TEST(AllInOne, PiceAskPrintsAProgressiveAnswerWithEveryPointExpanded) {
   TempDir logs;
   ChildProcess ask("ask", {pice_binary(), "ask", "--json", "What are good habits for staying healthy?"}, logs.path());
@@ -50,23 +59,7 @@ TEST(AllInOne, PiceAskTextOutputShowsSketchThenAnswer) {
 }
 
 TEST(AllInOne, InProcessNodeServesConcurrentClients) {
-  auto config = config::parse(R"(
-[node]
-id = "aio"
-role = "all-in-one"
-listen = "inproc://aio-test"
-local_edges = 2
-[llm]
-model = "synth:tiny"
-[slm]
-model = "synth:tiny"
-[sketch]
-min_points = 2
-max_points = 4
-[expand]
-max_tokens = 12
-)", "<test>");
-  auto node = actors::Node::start(config);
+  auto node = actors::Node::start(tiny_all_in_one("aio", 2));
   ASSERT_TRUE(wait_until([&] { return node->known_boards() == 2; }, std::chrono::seconds(30)));
 
   constexpr int kClients = 4;
@@ -90,20 +83,7 @@ max_tokens = 12
 }
 
 TEST(AllInOne, BadRequestsGetAnErrorAndTheNodeGoesOn) {
-  auto config = config::parse(R"(
-[node]
-id = "aio-bad"
-role = "all-in-one"
-listen = "inproc://aio-bad"
-local_edges = 1
-[llm]
-model = "synth:tiny"
-[slm]
-model = "synth:tiny"
-[expand]
-max_tokens = 8
-)", "<test>");
-  auto node = actors::Node::start(config);
+  auto node = actors::Node::start(tiny_all_in_one("aio-bad", 1));
   actors::GatewayClient client(node->gateway_endpoint());
   messages::Request bad;
   bad.question = "   ";
