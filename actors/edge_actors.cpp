@@ -7,6 +7,7 @@
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/telemetry.hpp"
 #include "kernels/model.hpp"
 #include "messages/envelope.hpp"
 
@@ -57,6 +58,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           load->tokens += static_cast<uint64_t>(result.tokens);
           load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
         }
+        ++(result.error.empty() ? load->done : load->failed);
         load->queued--;
         pump->send("results", result_envelope(in.envelope, node_id, std::move(result)));
       },
@@ -66,6 +68,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
 caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
                         std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms) {
   auto next_delay = std::make_shared<int>(kFirstHeartbeatMs);
+  auto telemetry_started = std::make_shared<bool>(false);
   log_exceptions(self, "heartbeat");
   return {
       [=](tick_atom) {
@@ -84,6 +87,23 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
         pump->send("events", env);
         self->delayed_send(self, std::chrono::milliseconds(*next_delay), tick_atom::value);
         *next_delay = std::min(*next_delay * 2, period_ms);
+        if (*next_delay == period_ms && !*telemetry_started) {
+          *telemetry_started = true;
+          self->send(self, telemetry_atom::value);
+        }
+      },
+      [=](telemetry_atom) {
+        messages::Telemetry t = telemetry_with_pump(identity.node_id, "edge", pump->stats());
+        t.counters["tasks_done"] = load->done.load();
+        t.counters["tasks_failed"] = load->failed.load();
+        t.counters["tokens_generated"] = load->tokens.load();
+        t.gauges["queue_depth"] = std::max(0, load->queued.load());
+        t.gauges["tokens_per_s"] = load->tokens_per_s();
+        messages::Envelope env;
+        env.sender = identity.node_id;
+        env.body = std::move(t);
+        pump->send("events", env);
+        self->delayed_send(self, kTelemetryInterval, telemetry_atom::value);
       },
   };
 }

@@ -20,6 +20,8 @@ struct EdgeLoad {
   std::atomic<int> queued{0};               // tasks received and not finished
   std::atomic<uint64_t> tokens{0};          // tokens generated so far
   std::atomic<uint64_t> busy_us{0};         // time spent generating them
+  std::atomic<uint64_t> done{0};            // tasks answered with an expansion
+  std::atomic<uint64_t> failed{0};          // tasks answered with an error
   double tokens_per_s() const {
     uint64_t us = busy_us.load();
     return us ? static_cast<double>(tokens.load()) * 1e6 / static_cast<double>(us) : 0.0;
@@ -37,8 +39,8 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
 
 // Publishes a heartbeat every period, more often at first so a board attaches quickly even though
-// pub/sub drops what is sent before the subscription arrives. Starts on its first tick_atom, which
-// the node sends once the pump's sockets exist.
+// pub/sub drops what is sent before the subscription arrives, and the board's telemetry every
+// kTelemetryInterval. Starts on its first tick_atom, which the node sends once the pump's sockets exist.
 caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
                         std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms);
 

@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
   route_text_opt->excludes(route_file_opt);
   route_cmd->add_flag("--explain", route.explain, "Add the score and the reason");
 
+  TopOptions top;
+  auto* top_cmd = app.add_subcommand("top", "Live view of a fleet: every node's load, speed and counters");
+  top_cmd->add_option("--connect", top.connect, "The cloud node's address")->required();
+  top_cmd->add_flag("--once", top.once, "Print one snapshot and exit");
+  top_cmd->add_option("--window-ms", top.window_ms, "How long each refresh listens")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -95,6 +101,7 @@ int main(int argc, char** argv) {
   if (*gen_cmd) return run_generate(gen);
   if (*synth_cmd) return run_model_synth(synth);
   if (*info_cmd) return run_model_info(info_path);
+  if (*top_cmd) return run_top(top);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

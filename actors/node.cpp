@@ -8,6 +8,7 @@
 #include "actors/edge_actors.hpp"
 #include "actors/protocol.hpp"
 #include "brokers/endpoints.hpp"
+#include "brokers/event_proxy.hpp"
 #include "kernels/model.hpp"
 #include "kernels/synth.hpp"
 
@@ -27,7 +28,13 @@ std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& mode
 class CloudPart {
  public:
   CloudPart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> llm)
-      : pump_(std::make_shared<brokers::Pump>(config.node_id)), endpoints_(brokers::derive_endpoints(config.listen)) {
+      : pump_(std::make_shared<brokers::Pump>(config.node_id)),
+        endpoints_(brokers::derive_endpoints(config.listen)),
+        // The node's own publishers and its scheduler reach the proxy in-process, whatever the
+        // public transport (a tcp bind to * has no address to connect back to).
+        events_in_("inproc://events-in@" + endpoints_.events),
+        events_out_("inproc://events-out@" + endpoints_.events),
+        proxy_(config.node_id, {endpoints_.events, events_in_}, {endpoints_.monitor, events_out_}) {
     assembly_ = system.spawn(assembly, pump_, config.node_id);
     worker_ = system.spawn<caf::detached>(cloud_worker, std::move(llm), config.node_id);
     scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_);
@@ -38,18 +45,21 @@ class CloudPart {
     pump_->add_socket({"gateway", zmq::socket_type::router, endpoints_.gateway, Direction::bind}, to(gateway_));
     pump_->add_socket({"tasks", zmq::socket_type::router, endpoints_.tasks, Direction::bind});
     pump_->add_socket({"results", zmq::socket_type::pull, endpoints_.results, Direction::bind}, to(scheduler_));
-    pump_->add_socket({"events", zmq::socket_type::sub, endpoints_.events, Direction::bind}, to(scheduler_));
+    pump_->add_socket({"events", zmq::socket_type::sub, events_out_, Direction::connect}, to(scheduler_));
+    pump_->add_socket({"telemetry", zmq::socket_type::pub, events_in_, Direction::connect});
     auto sched = scheduler_;
     pump_->on_send_failure([sched](const std::string& socket, const std::string& peer,
                                    const messages::Envelope& env, const std::string& why) {
       caf::anon_send(sched, send_failed_atom::value, socket, peer, env, why);
     });
     try {
+      proxy_.start();
       pump_->start();
     } catch (...) {
       kill();
       throw;
     }
+    caf::anon_send(scheduler_, telemetry_atom::value);
   }
 
   int known_boards(caf::actor_system& system) {
@@ -62,6 +72,7 @@ class CloudPart {
 
   void stop() {
     pump_->stop();
+    proxy_.stop();
     kill();
   }
 
@@ -75,6 +86,8 @@ class CloudPart {
 
   std::shared_ptr<brokers::Pump> pump_;
   brokers::ServiceEndpoints endpoints_;
+  std::string events_in_, events_out_;
+  brokers::EventProxy proxy_;
   caf::actor assembly_, worker_, scheduler_, gateway_;
 };
 

@@ -35,6 +35,9 @@ using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using send_failed_atom = caf::atom_constant<caf::atom("sendfail")>;
 // Periodic timers.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+// Publish this actor's telemetry now (then every kTelemetryInterval); the node sends the first once its
+// sockets exist.
+using telemetry_atom = caf::atom_constant<caf::atom("telemetry")>;
 // Ask an actor for a snapshot of its state (tests, status).
 using boards_atom = caf::atom_constant<caf::atom("boards")>;
 

@@ -9,6 +9,7 @@
 #include "actors/fleet.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/telemetry.hpp"
 
 namespace pice::actors {
 namespace {
@@ -50,6 +51,7 @@ class Scheduler {
     state.client_request_id = client_id;
     state.request = request;
     state.created_us = created_us;
+    ++requests_started_;
     self_->send(assembly_, open_atom::value, id, peer, client_id, request.mode, created_us);
     self_->send(worker_, sketch_atom::value, sketch_job(id, request));
   }
@@ -128,6 +130,21 @@ class Scheduler {
   }
 
   size_t boards() const { return fleet_.size(); }
+
+  void publish_telemetry() {
+    messages::Telemetry t = telemetry_with_pump(config_.node_id, "cloud", pump_->stats());
+    t.counters["requests_started"] = requests_started_;
+    t.counters["requests_finished"] = requests_finished_;
+    t.counters["points_dispatched"] = points_dispatched_;
+    t.counters["points_on_cloud"] = points_on_cloud_;
+    t.counters["redispatches"] = redispatches_;
+    t.gauges["requests_running"] = static_cast<double>(requests_.size());
+    t.gauges["boards"] = static_cast<double>(fleet_.size());
+    messages::Envelope env;
+    env.sender = config_.node_id;
+    env.body = std::move(t);
+    pump_->send("telemetry", env);
+  }
   void set_ensemble(caf::actor ensemble) { ensemble_ = std::move(ensemble); }
 
  private:
@@ -170,6 +187,8 @@ class Scheduler {
     task.envelope = task_envelope(id, state, index);
     task.deadline_us = std::get<messages::ExpansionTask>(task.envelope.body).deadline_us;
     ++task.attempts;
+    ++points_dispatched_;
+    if (task.attempts > 1) ++redispatches_;
     std::optional<std::string> board = fleet_.place(avoid);
     if (board) {
       task.board = *board;
@@ -177,6 +196,7 @@ class Scheduler {
       pump_->send("tasks", task.envelope, *board);
     } else {
       task.board = kCloudPlacement;
+      ++points_on_cloud_;
       self_->send(worker_, expand_atom::value, task.envelope);
     }
     spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
@@ -196,6 +216,7 @@ class Scheduler {
     if (!state.sketch_done || state.tasks.size() < state.points.size()) return;
     for (const auto& [index, task] : state.tasks)
       if (!task.done) return;
+    ++requests_finished_;
     requests_.erase(it);
   }
 
@@ -217,6 +238,8 @@ class Scheduler {
   caf::actor ensemble_;
   Fleet fleet_;
   std::map<std::string, RequestState> requests_;
+  uint64_t requests_started_ = 0, requests_finished_ = 0;
+  uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0;
 };
 
 }  // namespace
@@ -250,6 +273,10 @@ caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
         self->delayed_send(self, kTickInterval, tick_atom::value);
       },
       [=](boards_atom) { return static_cast<int>(s->boards()); },
+      [=](telemetry_atom) {
+        s->publish_telemetry();
+        self->delayed_send(self, kTelemetryInterval, telemetry_atom::value);
+      },
   };
 }
 

@@ -10,7 +10,7 @@
 namespace pice::brokers {
 namespace {
 
-constexpr std::array<std::string_view, 4> kServiceSuffixes = {"gateway", "tasks", "results", "events"};
+constexpr std::array<std::string_view, kServiceEndpointCount> kServiceSuffixes = {"gateway", "tasks", "results", "events", "monitor"};
 constexpr int kServiceCount = static_cast<int>(kServiceSuffixes.size());
 constexpr int kMaxPort = 65535;
 // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
@@ -117,7 +117,8 @@ ServiceEndpoints derive_endpoints(std::string_view base) {
       }
     }
   }
-  return ServiceEndpoints{std::move(derived[0]), std::move(derived[1]), std::move(derived[2]), std::move(derived[3])};
+  return ServiceEndpoints{std::move(derived[0]), std::move(derived[1]), std::move(derived[2]), std::move(derived[3]),
+                          std::move(derived[4])};
 }
 
 }  // namespace pice::brokers

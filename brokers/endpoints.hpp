@@ -13,17 +13,21 @@ class EndpointError : public std::runtime_error {
   using runtime_error::runtime_error;
 };
 
+// How many service endpoints (and so tcp ports, from the base port up) one node address stands for.
+inline constexpr int kServiceEndpointCount = 5;
+
 // The sockets every cloud (or all-in-one) node serves, all derived from one base address.
 struct ServiceEndpoints {
   std::string gateway;   // ROUTER: clients' requests and streamed answers
   std::string tasks;     // ROUTER: expansion tasks to edges (addressed by routing id)
   std::string results;   // PULL: expansion results from edges
-  std::string events;    // PUB/SUB: heartbeats and telemetry
+  std::string events;    // XSUB: heartbeats and telemetry published by every node (PUB connects here)
+  std::string monitor;   // XPUB: the same stream for any subscriber (the scheduler, `pice top`)
 };
 
-// tcp://HOST:P -> gateway P, tasks P+1, results P+2, events P+3 (P in 1..65532; no '*' or 0: the
+// tcp://HOST:P -> gateway P, tasks P+1, results P+2, events P+3, monitor P+4 (P in 1..65531; no '*' or 0: the
 // ports are derived, so the base port must be a real one);
-// ipc://PATH -> PATH-gateway, PATH-tasks, PATH-results, PATH-events;
+// ipc://PATH -> PATH-gateway, PATH-tasks, PATH-results, PATH-events, PATH-monitor;
 // inproc://NAME -> inproc://NAME-gateway, ... Throws EndpointError naming the base and the bad part.
 ServiceEndpoints derive_endpoints(std::string_view base);
 

@@ -100,8 +100,9 @@ struct Heartbeat {
 // A node's counters and gauges, for `pice top` and /metrics.
 struct Telemetry {
   std::string node_id;
-  std::map<std::string, uint64_t> counters;
-  std::map<std::string, double> gauges;
+  std::map<std::string, uint64_t> counters;   // monotonic totals
+  std::map<std::string, double> gauges;       // current values
+  std::string role;                           // "cloud", "edge": added in schema 1 (absent = "")
   bool operator==(const Telemetry&) const = default;
 };
 

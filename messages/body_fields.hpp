@@ -97,6 +97,7 @@ void describe(S& t, V&& visit) {
   visit("node_id", t.node_id);
   visit("counters", t.counters);
   visit("gauges", t.gauges);
+  visit("role", t.role);
 }
 
 // Nested structs (Timings) are fields too; declared before the templates that call them.

@@ -71,4 +71,12 @@ struct RouteOptions {
 // Prints 1 (progressive: sketch then expand) or 0 (direct) per question.
 int run_route(const RouteOptions& options);
 
+struct TopOptions {
+  std::string connect;        // a cloud node's address
+  bool once = false;          // print one snapshot and exit (1 if no node was heard)
+  int window_ms = 1500;       // how long each refresh listens
+  int forget_after_ms = 5000; // live view: drop nodes silent this long
+};
+int run_top(const TopOptions& options);
+
 }  // namespace pice::cli

@@ -77,15 +77,18 @@ int run_generate(const GenerateOptions& options) {
 int run_model_synth(const SynthOptions& options) {
   try {
     if (options.output.empty()) throw std::invalid_argument("no output file given");
-    if (options.type != "f32" && options.type != "f16")
-      throw std::invalid_argument("type must be f32 or f16, not '" + options.type + "'");
+    if (!k::is_synth_format(options.type)) {
+      std::string known;
+      for (const std::string& f : k::synth_format_names()) known += (known.empty() ? "" : ", ") + f;
+      throw std::invalid_argument("type must be one of " + known + ", not '" + options.type + "'");
+    }
     const k::SynthShape shape = k::synth_shape(options.shape);
     const std::filesystem::path out = options.output;
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     // Written beside the target and renamed, so a failed or interrupted run leaves no partial model.
     const std::filesystem::path tmp = out.string() + ".tmp";
     try {
-      k::write_synth_model(tmp, shape, options.type == "f16" ? k::TensorType::f16 : k::TensorType::f32, options.seed);
+      k::write_synth_model(tmp, shape, std::string_view(options.type), options.seed);
       std::filesystem::rename(tmp, out);
     } catch (...) {
       std::error_code ignored;

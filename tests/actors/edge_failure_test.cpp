@@ -19,7 +19,7 @@ namespace {
 class EdgeFailure : public ::testing::Test {
  protected:
   void SetUp() override {
-    address_ = "tcp://127.0.0.1:" + std::to_string(free_port_range(4));
+    address_ = "tcp://127.0.0.1:" + std::to_string(free_port_range(brokers::kServiceEndpointCount));
     // Fast failure detection so the test is quick; edges expand slowly (many tokens) so kills land mid-task.
     std::string cloud_cfg = "[node]\nrole = \"cloud\"\nid = \"cloud\"\nlisten = \"" + address_ +
                             "\"\n[llm]\nmodel = \"synth:tiny\"\n[expand]\nmax_tokens = 400\n"

@@ -15,7 +15,7 @@ namespace {
 class MultiProcess : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_port_ = free_port_range(4);
+    base_port_ = free_port_range(brokers::kServiceEndpointCount);
     address_ = "tcp://127.0.0.1:" + std::to_string(base_port_);
     cloud_ = std::make_unique<ChildProcess>(
         "cloud", std::vector<std::string>{pice_binary(), "serve", "--config", source_path("config/cloud.toml"),
@@ -85,6 +85,42 @@ TEST_F(MultiProcess, PiceAskConnectsToTheCloud) {
     std::string node = json_field(line, "node");
     EXPECT_TRUE(node == "edge-a" || node == "edge-b") << line;
   }
+}
+
+TEST_F(MultiProcess, PiceTopListsEveryLiveNode) {
+  ChildProcess top("top", {pice_binary(), "top", "--once", "--connect", address_}, logs_.path());
+  auto status = top.wait(std::chrono::seconds(60));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(*status, 0) << top.stderr_text();
+  const std::string out = top.stdout_text();
+  EXPECT_EQ(lines_with(out, "cloud ").size(), 1u) << out;  // the cloud reports telemetry
+  ASSERT_EQ(lines_with(out, "edge-a ").size(), 1u) << out;
+  ASSERT_EQ(lines_with(out, "edge-b ").size(), 1u) << out;
+  EXPECT_NE(lines_with(out, "edge-a ")[0].find(" edge "), std::string::npos) << out;
+  EXPECT_NE(out.find("3 nodes, 2 edges"), std::string::npos) << out;
+}
+
+TEST_F(MultiProcess, TelemetryCountsTheWorkDone) {
+  const std::string gateway = brokers::derive_endpoints(address_).gateway;
+  actors::GatewayClient client(gateway);
+  messages::Request request;
+  request.question = "What helps a seedling grow?";
+  auto answer = client.ask(request, 120000);
+  ASSERT_TRUE(answer.complete()) << answer.error;
+  // Telemetry is published every second; wait until the cloud reports the finished request.
+  std::string out;
+  bool counted = wait_until(
+      [&] {
+        ChildProcess top("top", {pice_binary(), "top", "--once", "--window-ms", "1200", "--connect", address_},
+                         logs_.path());
+        top.wait(std::chrono::seconds(30));
+        out = top.stdout_text();
+        auto cloud = lines_with(out, "cloud ");
+        return !cloud.empty() && out.find(", 1 requests") != std::string::npos &&
+               out.find(std::to_string(answer.points.size()) + " points expanded") != std::string::npos;
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(counted) << out;
 }
 
 }  // namespace

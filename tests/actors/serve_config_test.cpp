@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "brokers/endpoints.hpp"
 #include "tests/actors/cli_support.hpp"
 #include "tests/common/process.hpp"
 
@@ -50,7 +51,7 @@ TEST(ServeConfig, BadConnectOverrideExitsWithStatus2) {
 
 TEST(ServeConfig, AnAddressInUseIsAClearStartFailure) {
   TempDir dir;
-  int port = free_port_range(4);
+  int port = free_port_range(brokers::kServiceEndpointCount);
   std::string cfg = "[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:" + std::to_string(port) +
                     "\"\n[llm]\nmodel = \"synth:tiny\"\n";
   auto path = dir.path() / "cloud.toml";

@@ -13,15 +13,15 @@ struct DeriveCase {
   ServiceEndpoints expected;
 };
 
-TEST(DeriveEndpoints, DerivesTheFourServiceEndpointsForEveryTransport) {
+TEST(DeriveEndpoints, DerivesTheFiveServiceEndpointsForEveryTransport) {
   const std::vector<DeriveCase> cases = {
-      {"tcp://127.0.0.1:5555", {"tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556", "tcp://127.0.0.1:5557", "tcp://127.0.0.1:5558"}},
-      {"tcp://*:7000", {"tcp://*:7000", "tcp://*:7001", "tcp://*:7002", "tcp://*:7003"}},
-      {"tcp://cloud.example.org:1", {"tcp://cloud.example.org:1", "tcp://cloud.example.org:2", "tcp://cloud.example.org:3", "tcp://cloud.example.org:4"}},
-      {"tcp://[::1]:65532", {"tcp://[::1]:65532", "tcp://[::1]:65533", "tcp://[::1]:65534", "tcp://[::1]:65535"}},
-      {"ipc:///tmp/pice", {"ipc:///tmp/pice-gateway", "ipc:///tmp/pice-tasks", "ipc:///tmp/pice-results", "ipc:///tmp/pice-events"}},
-      {"ipc://@pice", {"ipc://@pice-gateway", "ipc://@pice-tasks", "ipc://@pice-results", "ipc://@pice-events"}},
-      {"inproc://pice", {"inproc://pice-gateway", "inproc://pice-tasks", "inproc://pice-results", "inproc://pice-events"}},
+      {"tcp://127.0.0.1:5555", {"tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556", "tcp://127.0.0.1:5557", "tcp://127.0.0.1:5558", "tcp://127.0.0.1:5559"}},
+      {"tcp://*:7000", {"tcp://*:7000", "tcp://*:7001", "tcp://*:7002", "tcp://*:7003", "tcp://*:7004"}},
+      {"tcp://cloud.example.org:1", {"tcp://cloud.example.org:1", "tcp://cloud.example.org:2", "tcp://cloud.example.org:3", "tcp://cloud.example.org:4", "tcp://cloud.example.org:5"}},
+      {"tcp://[::1]:65531", {"tcp://[::1]:65531", "tcp://[::1]:65532", "tcp://[::1]:65533", "tcp://[::1]:65534", "tcp://[::1]:65535"}},
+      {"ipc:///tmp/pice", {"ipc:///tmp/pice-gateway", "ipc:///tmp/pice-tasks", "ipc:///tmp/pice-results", "ipc:///tmp/pice-events", "ipc:///tmp/pice-monitor"}},
+      {"ipc://@pice", {"ipc://@pice-gateway", "ipc://@pice-tasks", "ipc://@pice-results", "ipc://@pice-events", "ipc://@pice-monitor"}},
+      {"inproc://pice", {"inproc://pice-gateway", "inproc://pice-tasks", "inproc://pice-results", "inproc://pice-events", "inproc://pice-monitor"}},
   };
   for (const DeriveCase& c : cases) {
     SCOPED_TRACE(c.base);
@@ -30,6 +30,7 @@ TEST(DeriveEndpoints, DerivesTheFourServiceEndpointsForEveryTransport) {
     EXPECT_EQ(got.tasks, c.expected.tasks);
     EXPECT_EQ(got.results, c.expected.results);
     EXPECT_EQ(got.events, c.expected.events);
+    EXPECT_EQ(got.monitor, c.expected.monitor);
   }
 }
 
@@ -66,7 +67,7 @@ TEST(DeriveEndpoints, RejectsBadBasesNamingTheProblem) {
       {"tcp://host:12x", "port '12x' is not a number"},
       {"tcp://host:0", "port 0 is outside 1..65535"},
       {"tcp://host:99999", "outside 1..65535"},
-      {"tcp://host:65533", "leaves no room for the 4 derived ports"},
+      {"tcp://host:65532", "leaves no room for the 5 derived ports"},
       {"tcp://host:65535", "leaves no room"},
       {"tcp://host:*", "port '*' cannot be used here"},
       {"tcp://::1:5555", "brackets"},

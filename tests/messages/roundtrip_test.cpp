@@ -29,7 +29,8 @@ std::vector<Envelope> sample_envelopes() {
       Heartbeat{"edge-3", "edge", {"smollm-135m", "qwen-0.5b"}, 8, 3, 45.5, 4096, "0.1.0"},
       Telemetry{"cloud-1",
                 {{"requests", 12}, {"max", std::numeric_limits<uint64_t>::max()}},
-                {{"queue_depth", 2.5}, {"negative", -1.0}}},
+                {{"queue_depth", 2.5}, {"negative", -1.0}},
+                "cloud"},
   };
   std::vector<Envelope> envelopes;
   int64_t clock = 1'700'000'000'123'456;
