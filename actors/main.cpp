@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--connect", serve_connect, "Edge: the cloud's address (overrides [node] connect)");
   serve_cmd->add_option("--listen", serve_listen, "Cloud: the address to bind (overrides [node] listen)");
   serve_cmd->add_option("--node-id", serve_node_id, "This node's id (overrides [node] id)");
+  std::string serve_http;
+  serve_cmd->add_option("--http", serve_http, "Serve the OpenAI-compatible HTTP API on HOST:PORT (overrides [http] listen)");
 
   AskOptions ask;
   std::string ask_connect;
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
     serve.connect = given(serve_connect);
     serve.listen = given(serve_listen);
     serve.node_id = given(serve_node_id);
+    serve.http = given(serve_http);
     return run_serve(serve);
   }
   if (*ask_cmd) {

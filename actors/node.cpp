@@ -6,6 +6,7 @@
 
 #include "actors/cloud_actors.hpp"
 #include "actors/edge_actors.hpp"
+#include "actors/http/http_gateway.hpp"
 #include "actors/protocol.hpp"
 #include "brokers/endpoints.hpp"
 #include "brokers/event_proxy.hpp"
@@ -164,12 +165,26 @@ class RunningNode final : public Node {
 
   ~RunningNode() override { stop(); }
 
+  // The HTTP API is a client of this node's ZeroMQ gateway, started once the pipeline is up.
+  void start_http(const config::HttpConfig& cfg) {
+    http::HttpOptions options = http::parse_http_address(cfg.listen);
+    options.threads = cfg.threads;
+    options.max_inflight = cfg.max_inflight;
+    options.api_key = cfg.api_key;
+    http_ = std::make_unique<http::HttpGateway>(options, cloud_->endpoints().gateway);
+    http_->start();
+    spdlog::info("HTTP API on http://{}:{} ({})", options.host, http_->port(),
+                 options.api_key.empty() ? "no API key" : "API key required");
+  }
+
   std::string gateway_endpoint() const override { return cloud_ ? cloud_->endpoints().gateway : std::string(); }
+  int http_port() const override { return http_ ? http_->port() : 0; }
   int known_boards() override { return cloud_ ? cloud_->known_boards(system_) : 0; }
 
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
+    if (http_) http_->stop();
     for (auto& edge : edges_) edge->stop();
     if (cloud_) cloud_->stop();
   }
@@ -179,11 +194,16 @@ class RunningNode final : public Node {
   caf::actor_system system_;
   std::unique_ptr<CloudPart> cloud_;
   std::vector<std::unique_ptr<EdgePart>> edges_;
+  std::unique_ptr<http::HttpGateway> http_;
   bool stopped_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Node> Node::start(const config::NodeConfig& config) { return std::make_unique<RunningNode>(config); }
+std::unique_ptr<Node> Node::start(const config::NodeConfig& config) {
+  auto node = std::make_unique<RunningNode>(config);
+  if (config.http && config.role != config::Role::edge) node->start_http(*config.http);
+  return node;
+}
 
 }  // namespace pice::actors

@@ -19,6 +19,8 @@ class Node {
 
   // The address clients use (the gateway endpoint); empty for an edge node.
   virtual std::string gateway_endpoint() const = 0;
+  // The HTTP API's port, 0 when the node serves none ([http] absent, or an edge).
+  virtual int http_port() const = 0;
   // How many boards the scheduler currently knows (0 for an edge node).
   virtual int known_boards() = 0;
   // Stops sockets and actors; idempotent. The destructor calls it.

@@ -77,6 +77,8 @@ class Scheduler {
   void on_inbound(brokers::Inbound& in) {
     if (auto* hb = std::get_if<messages::Heartbeat>(&in.envelope.body)) return on_heartbeat(*hb);
     if (std::holds_alternative<messages::ExpansionResult>(in.envelope.body)) return on_result(in.envelope);
+    // The events proxy carries every node's telemetry too (its own included): that is for monitors.
+    if (std::holds_alternative<messages::Telemetry>(in.envelope.body)) return;
     spdlog::warn("scheduler: unexpected {} message on socket '{}' from '{}'",
                  messages::message_type_name(in.envelope.type()), in.socket, in.envelope.sender);
   }

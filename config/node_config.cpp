@@ -31,6 +31,8 @@ struct RawConfig {
   ModelConfig slm;
   bool has_llm = false;
   bool has_slm = false;
+  HttpConfig http;
+  bool has_http = false;
 };
 
 std::vector<KeyRule> model_keys(ModelConfig& model) {
@@ -76,6 +78,14 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::integer("task_deadline_ms", &c.fleet.task_deadline_ms, 100, 3'600'000),
        }},
       {"log", {KeyRule::text("level", &c.log_level).one_of(kLogLevels)}},
+      {"http",
+       {
+           KeyRule::text("listen", &raw.http.listen),
+           KeyRule::integer("threads", &raw.http.threads, 1, 64),
+           KeyRule::integer("max_inflight", &raw.http.max_inflight, 1, 100'000),
+           KeyRule::text("api_key", &raw.http.api_key),
+       },
+       false, &raw.has_http},
   };
 }
 
@@ -131,6 +141,9 @@ void check_role(const RawConfig& raw, const CrossChecks& checks) {
   }
   if (role != Role::edge && checks.has("node.connect")) {
     checks.fail("node.connect", "node.connect", "not used by " + quoted + " (only edges connect)");
+  }
+  if (role == Role::edge && raw.has_http) {
+    checks.fail("http", "http", "not used by " + quoted + " (the HTTP API is served by the cloud)");
   }
   if (role != Role::all_in_one && checks.has("node.local_edges")) {
     checks.fail("node.local_edges", "node.local_edges", "not used by " + quoted + " (only all-in-one runs local edges)");
@@ -197,6 +210,7 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
 
   if (raw.has_llm) config.llm = raw.llm;
   if (raw.has_slm) config.slm = raw.slm;
+  if (raw.has_http) config.http = raw.http;
   for (auto* model : {&config.llm, &config.slm}) {
     if (*model) (*model)->path = resolve_model_path((*model)->path, model_base);
   }

@@ -44,6 +44,13 @@ struct FleetConfig {
   int task_deadline_ms = 60000;
 };
 
+struct HttpConfig {             // [http]: the OpenAI-compatible HTTP API (cloud, all-in-one)
+  std::string listen = "127.0.0.1:8080";   // HOST:PORT
+  int threads = 1;
+  int max_inflight = 256;     // requests answered at once; more get 503
+  std::string api_key;        // empty: no key required; the PICE_API_KEY environment variable overrides
+};
+
 struct NodeConfig {
   std::string source;          // file it came from
   std::string node_id;         // default "<role>-<hostname>-<pid>"
@@ -57,6 +64,7 @@ struct NodeConfig {
   ExpandConfig expand;
   SamplingConfig sampling;
   FleetConfig fleet;
+  std::optional<HttpConfig> http;   // absent: no HTTP API (clients use the ZeroMQ gateway)
   std::string log_level = "info";
 };
 

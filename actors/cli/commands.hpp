@@ -39,6 +39,7 @@ struct ServeOptions {
   std::optional<std::string> connect;  // overrides [node] connect (edge)
   std::optional<std::string> listen;   // overrides [node] listen (cloud, all-in-one)
   std::optional<std::string> node_id;  // overrides [node] id
+  std::optional<std::string> http;     // HOST:PORT: serve the HTTP API there (overrides [http] listen)
 };
 int run_serve(const ServeOptions& options);
 

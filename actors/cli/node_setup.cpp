@@ -3,8 +3,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
+#include "actors/http/http_gateway.hpp"
 #include "brokers/endpoints.hpp"
 
 namespace pice::cli {
@@ -39,12 +41,23 @@ std::optional<config::NodeConfig> load_node_config(const std::string& path, cons
       brokers::derive_endpoints(*overrides.connect);
       cfg.connect = *overrides.connect;
     }
+    if (overrides.http) {
+      actors::http::parse_http_address(*overrides.http);
+      if (!cfg.http) cfg.http.emplace();
+      cfg.http->listen = *overrides.http;
+    }
+    // The key may come from the environment so it need not sit in a file; it is never logged.
+    if (const char* key = std::getenv("PICE_API_KEY"); key && *key && cfg.http) cfg.http->api_key = key;
+    if (cfg.http) actors::http::parse_http_address(cfg.http->listen);
     // Endpoints from the file are checked here too, so a bad one is a config error (exit 2).
     if (!cfg.listen.empty()) brokers::derive_endpoints(cfg.listen);
     if (!cfg.connect.empty()) brokers::derive_endpoints(cfg.connect);
     return cfg;
   } catch (const config::ConfigError& e) {
     std::cerr << "pice: config error: " << e.what() << "\n";
+  } catch (const std::invalid_argument& e) {  // an HTTP address
+    std::cerr << "pice: config error: " << (path.empty() ? std::string("command line") : path) << ": " << e.what()
+              << "\n";
   } catch (const brokers::EndpointError& e) {
     std::cerr << "pice: config error: " << (path.empty() ? std::string("command line") : path) << ": " << e.what()
               << "\n";
