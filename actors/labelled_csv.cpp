@@ -47,7 +47,7 @@ class CsvScanner {
       for (;;) {
         any_quoted |= read_field(record.fields);
         if (at_end()) break;
-        if (text_[i_] == separator_) {
+        if (is_separator(text_[i_])) {
           ++i_;
           continue;
         }
@@ -62,6 +62,7 @@ class CsvScanner {
 
  private:
   bool at_end() const { return i_ >= text_.size(); }
+  bool is_separator(char c) const { return separator_ != kNoSeparator && c == separator_; }
   bool at_line_end() const {
     return text_[i_] == '\n' || (text_[i_] == '\r' && i_ + 1 < text_.size() && text_[i_ + 1] == '\n');
   }
@@ -78,7 +79,7 @@ class CsvScanner {
       fields.push_back(std::move(field));
       return true;
     }
-    while (!at_end() && text_[i_] != separator_ && !at_line_end()) field += text_[i_++];
+    while (!at_end() && !is_separator(text_[i_]) && !at_line_end()) field += text_[i_++];
     fields.push_back(std::move(field));
     return false;
   }
@@ -106,7 +107,7 @@ class CsvScanner {
       field += c;
       ++i_;
     }
-    if (!at_end() && text_[i_] != separator_ && !at_line_end())
+    if (!at_end() && !is_separator(text_[i_]) && !at_line_end())
       fail(source_, line_, "unexpected " + shown(text_[i_]) + " after a closing quote (a quote inside a " +
                                "quoted field must be doubled)");
   }

@@ -27,6 +27,8 @@ struct CsvRecord {
 // (CRLF inside it becomes LF) and reads "" as one quote; a quote inside an unquoted field is literal.
 // Blank lines are skipped and a leading UTF-8 byte-order mark is dropped. Throws CsvError on an
 // unterminated quoted field or on text between a closing quote and the next separator.
+// kNoSeparator reads a one-column file: quotes and line breaks only, so "at&amp;t" stays one field.
+inline constexpr char kNoSeparator = '\0';
 std::vector<CsvRecord> parse_csv(std::string_view text, char separator, std::string_view source);
 
 struct LabelledQuestion {

@@ -53,10 +53,13 @@ class CloudPart {
                                    const messages::Envelope& env, const std::string& why) {
       caf::anon_send(sched, send_failed_atom::value, socket, peer, env, why);
     });
+    // The pump first: a port already in use is then reported at the address the user gave (the
+    // gateway's). Its in-process connects to the proxy may precede the proxy's binds.
     try {
-      proxy_.start();
       pump_->start();
+      proxy_.start();
     } catch (...) {
+      pump_->stop();
       kill();
       throw;
     }
@@ -171,10 +174,8 @@ class RunningNode final : public Node {
     options.threads = cfg.threads;
     options.max_inflight = cfg.max_inflight;
     options.api_key = cfg.api_key;
-    http_ = std::make_unique<http::HttpGateway>(options, cloud_->endpoints().gateway);
-    http_->start();
-    spdlog::info("HTTP API on http://{}:{} ({})", options.host, http_->port(),
-                 options.api_key.empty() ? "no API key" : "API key required");
+    http_ = std::make_unique<http::HttpGateway>(options, brokers::local_connect_endpoint(cloud_->endpoints().gateway));
+    http_->start();  // logs where it serves
   }
 
   std::string gateway_endpoint() const override { return cloud_ ? cloud_->endpoints().gateway : std::string(); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 namespace pice::actors {
 namespace {
@@ -34,7 +35,7 @@ bool starts_with_phrase(const Words& words, const std::vector<Phrase>& table) {
   return std::any_of(table.begin(), table.end(), [&](const Phrase& p) { return matches_at(words, 0, p); });
 }
 
-// The cue vocabularies. They name SoT-R's categories in everyday words; none is taken from a data set.
+// The cue vocabularies: SoT-R's categories in everyday words, written by hand (no question text copied).
 struct Vocabulary {
   std::vector<Phrase> list_nouns = phrases({
       "tips", "ways", "advantages", "disadvantages", "benefits", "drawbacks", "pros", "cons", "reasons",
@@ -51,12 +52,13 @@ struct Vocabulary {
       "contrast", "instead of", "as opposed to", "when to use", "when should i use", "pros and cons"});
   std::vector<Phrase> advice = phrases({
       "how can i", "how can we", "how should i", "what should i", "what can i", "what can we", "what should we",
-      "what should you", "what can you do", "what should one", "help me", "best way", "how do you", "how can you",
-      "how can one", "how does one"});
+      "what should you", "what can you do", "what should one", "best way", "how do you", "how can you",
+      "how can one", "how does one"});  // not "help me": "help me write/plan X" asks for a text
   std::vector<Phrase> how_to = phrases({"how to"});
+  // "how would" and "had not" alone are too common in ordinary questions to mark a counterfactual.
+  std::vector<Phrase> counterfactual_openings = phrases({"what if"});
   std::vector<Phrase> counterfactuals = phrases({
-      "what if", "what would happen", "would happen if", "had never", "hadn't", "had not", "how would",
-      "would have been", "would be different"});
+      "what would happen if", "what would have happened if", "had never", "would be different if"});
   std::vector<Phrase> explain = phrases({"explain", "describe", "discuss", "elaborate", "outline", "overview"});
   std::vector<Phrase> why = phrases({"why"});
   std::vector<Phrase> code_words = phrases({
@@ -243,7 +245,8 @@ RouterFeatureVector extract_router_features(std::string_view question) {
   set(RouterFeature::Comparison, flag(has_phrase(words, v.comparisons)));
   set(RouterFeature::Advice, flag(has_phrase(words, v.advice)));
   set(RouterFeature::HowTo, flag(starts_with_phrase(words, v.how_to)));
-  set(RouterFeature::Counterfactual, flag(has_phrase(words, v.counterfactuals)));
+  set(RouterFeature::Counterfactual, flag(starts_with_phrase(words, v.counterfactual_openings) ||
+                                          has_phrase(words, v.counterfactuals)));
   set(RouterFeature::Explain, flag(has_phrase(words, v.explain)));
   set(RouterFeature::Why, flag(has_phrase(words, v.why)));
   set(RouterFeature::CodeSyntax, capped(code_syntax_count(question), 3));

@@ -18,7 +18,7 @@ enum class RouterFeature : size_t {
   Comparison,       // "difference between", "vs", "compare", "instead of"
   Advice,           // "how can I", "what should I", "best way", "help me"
   HowTo,            // starts with "how to" (procedures: wikiHow-style)
-  Counterfactual,   // "what if", "how would", "had never"
+  Counterfactual,   // starts with "what if"; "what would happen if", "had never"
   Explain,          // "explain", "describe", "discuss", "outline"
   Why,              // asks for reasons
   CodeSyntax,       // code in the text: fences, braces, semicolons, ==, ->, tags (count, capped at 3)

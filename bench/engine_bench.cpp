@@ -1,6 +1,7 @@
 // Engine speed on synthetic models of real shapes (weights are random; the cost of a forward pass
 // does not depend on them). Single sequence, one thread: prefill of a 128-token prompt and decode
-// steps after it. Run: build/bench/engine_bench --benchmark_counters_tabular=true
+// steps after it, for each weight format. Run: build/bench/engine_bench --benchmark_counters_tabular=true
+// (--benchmark_filter=Decode/edge135m for the decode table alone; PICE_SIMD=off for the portable kernels).
 // Models are made on first use in $PICE_CACHE_DIR (or ~/.cache/pice) and reused.
 #include <benchmark/benchmark.h>
 
@@ -61,14 +62,22 @@ void BM_Decode(benchmark::State& state, const std::string& spec) {
 
 }  // namespace
 
-// F32 and F16 of the same shapes, registered interleaved so noisy neighbours hit both alike.
+// The formats of one shape registered interleaved, so that noisy neighbours hit them alike.
 BENCHMARK_CAPTURE(BM_Prefill128, demo_f32, std::string("synth:demo"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Prefill128, demo_f16, std::string("synth:demo:f16"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, demo_f32, std::string("synth:demo"))->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Decode, demo_f16, std::string("synth:demo:f16"))->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Prefill128, edge135m_f32, std::string("synth:edge-135m"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Prefill128, edge135m_f16, std::string("synth:edge-135m:f16"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Prefill128, edge135m_q8_0, std::string("synth:edge-135m:q8_0"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Prefill128, edge135m_q4_0, std::string("synth:edge-135m:q4_0"))->Unit(benchmark::kMillisecond);
+// Decode of every format of edge-135m side by side (q4_k_m: mostly q4_0 there, as its rows of 576
+// do not fit the k-quants' 256-blocks; bf16 and q4_k_m for reference).
 BENCHMARK_CAPTURE(BM_Decode, edge135m_f32, std::string("synth:edge-135m"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, edge135m_f16, std::string("synth:edge-135m:f16"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Decode, edge135m_q8_0, std::string("synth:edge-135m:q8_0"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Decode, edge135m_q4_0, std::string("synth:edge-135m:q4_0"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Decode, edge135m_bf16, std::string("synth:edge-135m:bf16"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Decode, edge135m_q4_k_m, std::string("synth:edge-135m:q4_k_m"))->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -93,6 +93,13 @@ void validate_endpoint(std::string_view endpoint) {
   }
 }
 
+std::string local_connect_endpoint(std::string_view bound) {
+  for (std::string_view wildcard : {"tcp://*:", "tcp://0.0.0.0:"})
+    if (bound.substr(0, wildcard.size()) == wildcard)
+      return "tcp://127.0.0.1:" + std::string(bound.substr(wildcard.size()));
+  return std::string(bound);
+}
+
 ServiceEndpoints derive_endpoints(std::string_view base) {
   const Parsed parsed = split_scheme(base);
   std::array<std::string, kServiceCount> derived;

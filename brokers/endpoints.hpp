@@ -31,6 +31,10 @@ struct ServiceEndpoints {
 // inproc://NAME -> inproc://NAME-gateway, ... Throws EndpointError naming the base and the bad part.
 ServiceEndpoints derive_endpoints(std::string_view base);
 
+// An address this process can connect to for an endpoint it binds: a tcp wildcard host (* or
+// 0.0.0.0) becomes 127.0.0.1; anything else is returned as is.
+std::string local_connect_endpoint(std::string_view bound);
+
 // Checks one endpoint as given to a socket: tcp://HOST:PORT (PORT 1..65535 or '*' for an ephemeral
 // port when binding), ipc://PATH, inproc://NAME. Throws EndpointError naming it and the problem.
 void validate_endpoint(std::string_view endpoint);

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "kernels/fp16.hpp"
+#include "kernels/quant.hpp"
 
 namespace pice::kernels {
 namespace {
@@ -157,11 +157,15 @@ void GgufWriter::set_string_array(std::string key, const std::vector<std::string
 }
 
 void GgufWriter::add_tensor(std::string name, std::vector<uint64_t> dims, TensorType type, RowFiller fill) {
-  if (type != TensorType::f32 && type != TensorType::f16)
+  if (!is_supported_type(type))
     throw GgufError("gguf writer: tensor '" + name + "': type " + std::string(tensor_type_name(type)) +
-                    " cannot be written (only f32 and f16)");
+                    " cannot be written (" + supported_types_text() + ")");
   if (dims.empty() || dims.size() > 4)
     throw GgufError("gguf writer: tensor '" + name + "' needs 1 to 4 dimensions");
+  if (const uint64_t block = tensor_type_block_elements(type); dims[0] % block != 0 || dims[0] > (1u << 30))
+    throw GgufError("gguf writer: tensor '" + name + "' of type " + std::string(tensor_type_name(type)) +
+                    " has row length " + std::to_string(dims[0]) + ", not a multiple of its block size " +
+                    std::to_string(block));
   for (const PendingTensor& t : tensors_)
     if (t.name == name) throw GgufError("gguf writer: tensor '" + name + "' added twice");
   tensors_.push_back(PendingTensor{std::move(name), std::move(dims), type, std::move(fill)});
@@ -201,27 +205,24 @@ void GgufWriter::write(const std::filesystem::path& path) const {
     out.write(t.dims.data(), t.dims.size() * 8);
     out.write(&type, 4);
     out.write(&offset, 8);
-    uint64_t elements = 1;
-    for (uint64_t d : t.dims) elements *= d;
-    offset = align_up(offset + elements * tensor_type_block_bytes(t.type), alignment_);
+    uint64_t rows = 1;
+    for (size_t d = 1; d < t.dims.size(); ++d) rows *= t.dims[d];
+    offset = align_up(offset + rows * row_bytes(t.type, static_cast<int>(t.dims[0])), alignment_);
   }
 
   std::vector<float> row;
-  std::vector<uint16_t> half_row;
+  std::vector<std::byte> encoded;
   for (const PendingTensor& t : tensors_) {
     out.pad_to(alignment_);
     uint64_t rows = 1;
     for (size_t d = 1; d < t.dims.size(); ++d) rows *= t.dims[d];
+    const int n = static_cast<int>(t.dims[0]);
     row.assign(t.dims[0], 0.0f);
+    encoded.resize(row_bytes(t.type, n));
     for (uint64_t r = 0; r < rows; ++r) {
       t.fill(r, row);
-      if (t.type == TensorType::f32) {
-        out.write(row.data(), row.size() * sizeof(float));
-      } else {
-        half_row.resize(row.size());
-        for (size_t i = 0; i < row.size(); ++i) half_row[i] = float_to_half(row[i]);
-        out.write(half_row.data(), half_row.size() * sizeof(uint16_t));
-      }
+      quantize_row(t.type, row.data(), encoded.data(), n);
+      out.write(encoded.data(), encoded.size());
     }
   }
   out.close();

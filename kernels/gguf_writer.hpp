@@ -1,5 +1,5 @@
 #pragma once
-// Writes GGUF version 3 files: typed metadata and F32/F16 tensors.
+// Writes GGUF version 3 files: typed metadata and tensors of any supported type (quant.hpp).
 //
 // Tensor data is produced row by row through a callback at write() time, so multi-gigabyte synthetic
 // models never need to be held in memory.
@@ -42,7 +42,8 @@ class GgufWriter {
   void set_bool_array(std::string key, const std::vector<bool>& values);
   void set_string_array(std::string key, const std::vector<std::string>& values);
 
-  // type must be f32 or f16 (GgufError otherwise); the filler's floats are converted as needed.
+  // type: any supported type (quant.hpp), with dims[0] a multiple of its block size (GgufError
+  // otherwise); the filler's floats are converted (quantized) row by row at write().
   void add_tensor(std::string name, std::vector<uint64_t> dims, TensorType type, RowFiller fill);
   void add_tensor(std::string name, std::vector<uint64_t> dims, TensorType type, std::vector<float> data);
 

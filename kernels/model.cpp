@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "kernels/fp16.hpp"
+#include "kernels/quant.hpp"
 
 namespace pice::kernels {
 namespace {
@@ -81,9 +81,9 @@ const TensorInfo& Model::tensor(const std::string& name, const std::vector<uint6
   const TensorInfo* t = file_.find_tensor(name);
   if (t == nullptr) fail("tensor '" + name + "' is missing");
   if (t->dims != dims) fail("tensor '" + name + "' has dims " + dims_text(t->dims) + ", expected " + dims_text(dims));
-  if (t->type != TensorType::f32 && t->type != TensorType::f16) {
+  if (!is_supported_type(t->type)) {
     const std::string type(tensor_type_name(t->type));
-    fail("tensor '" + name + "' has type " + type + ": " + type + " not supported yet (f32, f16)");
+    fail("tensor '" + name + "' has type " + type + ": " + type + " not supported yet (" + supported_types_text() + ")");
   }
   return *t;
 }
@@ -98,7 +98,7 @@ std::span<const float> Model::vector(const std::string& name, int n) {
   const std::byte* data = file_.tensor_data(t);
   if (t.type == TensorType::f32) return {reinterpret_cast<const float*>(data), static_cast<size_t>(n)};
   std::vector<float> widened(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) widened[static_cast<size_t>(i)] = half_to_float(reinterpret_cast<const uint16_t*>(data)[i]);
+  dequantize_row(t.type, data, widened.data(), n);
   converted_.push_back(std::move(widened));
   return converted_.back();
 }

@@ -1,9 +1,9 @@
 #pragma once
 // A loaded Llama-architecture model: hyperparameters, tokenizer and weights.
 //
-// Weights stay in the memory-mapped GGUF file and are read in place: F32 and F16 matrices as they are
-// (F16 rows are widened to float inside matmul, once per row per batch); only small vectors (norm
-// weights) stored as F16 are converted at load. Other tensor types raise ModelError for now.
+// Weights stay in the memory-mapped GGUF file and are read in place, in any supported tensor type
+// (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K: see quant.hpp); only small vectors (norm weights) stored in
+// another type than F32 are converted at load. Other tensor types raise ModelError naming the tensor.
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -67,7 +67,7 @@ class Model {
   std::span<const float> output_norm_;
   std::vector<Layer> layers_;
   bool tied_ = false;
-  std::vector<std::vector<float>> converted_;   // F16 vectors widened at load
+  std::vector<std::vector<float>> converted_;   // non-F32 vectors widened at load
 };
 
 }  // namespace pice::kernels

@@ -2,9 +2,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
-#include "kernels/fp16.hpp"
+#include "kernels/quant.hpp"
+#include "kernels/quant_dot.hpp"
 
 namespace pice::kernels {
 
@@ -50,29 +53,45 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
-void matrix_row(float* out, const Matrix& m, int r) {
-  const size_t first = static_cast<size_t>(r) * static_cast<size_t>(m.cols);
-  if (m.type == TensorType::f32) {
-    std::memcpy(out, reinterpret_cast<const float*>(m.data) + first, sizeof(float) * static_cast<size_t>(m.cols));
-    return;
+size_t Matrix::row_stride() const { return row_bytes(type, cols); }
+
+void matrix_row(float* out, const Matrix& m, int r) { dequantize_row(m.type, m.row(r), out, m.cols); }
+
+namespace {
+
+// Float path: F32, F16 and BF16 rows are read in place (half-precision widened in registers).
+void matmul_float(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens) {
+  const FloatRowDot row_dot_fn = float_row_dot(m.type);
+  const size_t stride = m.row_stride();
+  for (int r = 0; r < m.rows; ++r) {
+    const std::byte* w = m.data + static_cast<size_t>(r) * stride;
+    for (int t = 0; t < n_tokens; ++t)
+      out[static_cast<size_t>(t) * out_stride + r] = row_dot_fn(w, x + static_cast<size_t>(t) * x_stride, m.cols);
   }
-  const auto* h = reinterpret_cast<const uint16_t*>(m.data) + first;
-  for (int i = 0; i < m.cols; ++i) out[i] = half_to_float(h[i]);
 }
 
-void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens) {
-  // F16 rows are widened once into `row` and then reused for every token of the batch.
-  std::vector<float> row(m.type == TensorType::f32 ? 0 : static_cast<size_t>(m.cols));
+// Integer path: the activations are quantized once, then every weight row meets every token's blocks.
+void matmul_quantized(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens) {
+  thread_local QuantizedActivations activations;
+  activations.quantize(m.type, x, x_stride, m.cols, n_tokens);
+  const RowDot row_dot_fn = row_dot(m.type);
+  const size_t stride = m.row_stride();
   for (int r = 0; r < m.rows; ++r) {
-    const float* w;
-    if (m.type == TensorType::f32) {
-      w = reinterpret_cast<const float*>(m.data) + static_cast<size_t>(r) * static_cast<size_t>(m.cols);
-    } else {
-      matrix_row(row.data(), m, r);
-      w = row.data();
-    }
+    const std::byte* w = m.data + static_cast<size_t>(r) * stride;
     for (int t = 0; t < n_tokens; ++t)
-      out[static_cast<size_t>(t) * out_stride + r] = dot(w, x + static_cast<size_t>(t) * x_stride, m.cols);
+      out[static_cast<size_t>(t) * out_stride + r] = row_dot_fn(w, activations.row(t), m.cols);
+  }
+}
+
+}  // namespace
+
+void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens) {
+  if (!is_supported_type(m.type))
+    throw std::invalid_argument("matmul: tensor type " + std::string(tensor_type_name(m.type)) + " is not supported");
+  if (has_integer_dot(m.type)) {
+    matmul_quantized(out, out_stride, m, x, x_stride, n_tokens);
+  } else {
+    matmul_float(out, out_stride, m, x, x_stride, n_tokens);
   }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The maths of the forward pass, one small function per operation (as llama2.c's run.c).
-// All vectors are float32; weight matrices may be F32 or F16, read in place from the model file.
+// All vectors are float32; weight matrices are read in place from the model file in any supported
+// tensor type (quant.hpp). Quantization lives in its own layer (quant*.hpp): here a matmul only picks
+// the float path (F32, F16, BF16; half precision widened in registers) or the integer path of a block type.
 #include <cstddef>
 #include <cstdint>
 
@@ -11,9 +13,12 @@ namespace pice::kernels {
 // A weight matrix of `rows` rows of `cols` contiguous values (GGUF dims [ne0 = cols, ne1 = rows]).
 struct Matrix {
   const std::byte* data = nullptr;
-  TensorType type = TensorType::f32;   // f32 or f16
+  TensorType type = TensorType::f32;   // any type for which is_supported_type() holds
   int rows = 0;
   int cols = 0;
+
+  size_t row_stride() const;   // bytes from one row to the next
+  const std::byte* row(int r) const { return data + static_cast<size_t>(r) * row_stride(); }
 };
 
 float dot(const float* a, const float* b, int n);
@@ -21,11 +26,12 @@ float dot(const float* a, const float* b, int n);
 // out = x / rms(x) * weight
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
 
-// Row `r` of `m` as floats (F16 converted) into out[cols].
+// Row `r` of `m` as floats (dequantized) into out[cols]: embedding lookups.
 void matrix_row(float* out, const Matrix& m, int r);
 
 // For each of n_tokens inputs x[t] (cols values, stride x_stride): out[t][r] = dot(m row r, x[t]),
-// out stride out_stride. Each weight row is read once for all tokens.
+// out stride out_stride. Each weight row is read once for all tokens. Block-quantized matrices
+// quantize x to 8 bits first (once per call) and compute the dots in integers, as llama.cpp does.
 void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens);
 
 // Rotary position embedding, GGML "normal" mode: each head's adjacent pairs (x[2i], x[2i+1]) turn by

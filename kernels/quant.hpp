@@ -24,4 +24,9 @@ void dequantize_row(TensorType type, const std::byte* src, float* out, int n);
 // F16/BF16 round to nearest even; the block types pick their scales from the data of each block.
 void quantize_row(TensorType type, const float* src, std::byte* dst, int n);
 
+namespace quant {
+// Throws the std::invalid_argument described above, prefixed with `what`.
+void check_row(TensorType type, int n, const char* what);
+}  // namespace quant
+
 }  // namespace pice::kernels

@@ -1,5 +1,6 @@
 // Reference dequantization: one plain loop per type, written to be read against the layout comments
 // in quant_blocks.hpp. Used for embedding lookups and by the tests as the meaning of each format.
+#include <cstring>
 #include <stdexcept>
 
 #include "kernels/fp16.hpp"
@@ -93,8 +94,7 @@ size_t row_bytes(TensorType type, int n) {
   return static_cast<size_t>(static_cast<uint64_t>(n) / block * tensor_type_block_bytes(type));
 }
 
-// Shared by dequantize_row and quantize_row.
-void check_row(TensorType type, int n, const char* what) {
+void quant::check_row(TensorType type, int n, const char* what) {
   if (!is_supported_type(type))
     throw std::invalid_argument(std::string(what) + ": tensor type " + std::string(tensor_type_name(type)) +
                                 " is not supported (" + supported_types_text() + ")");

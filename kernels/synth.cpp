@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "kernels/quant.hpp"
 
 namespace pice::kernels {
 namespace {
@@ -60,6 +61,40 @@ std::filesystem::path cache_dir() {
   return std::filesystem::temp_directory_path() / "pice-cache";
 }
 
+// llama.cpp's use_more_bits(): the layers whose attn_v and ffn_down its K_M mixes keep at more bits.
+bool use_more_bits(int layer, int n_layers) {
+  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+}
+
+// The layer of a "blk.<n>." tensor name, -1 for the others.
+int layer_of(std::string_view tensor) {
+  constexpr std::string_view prefix = "blk.";
+  if (tensor.substr(0, prefix.size()) != prefix) return -1;
+  int layer = 0;
+  for (size_t i = prefix.size(); i < tensor.size() && tensor[i] >= '0' && tensor[i] <= '9'; ++i) layer = layer * 10 + (tensor[i] - '0');
+  return layer;
+}
+
+TensorType mix_q4_k_m(std::string_view tensor, int n_layers) {
+  const bool tied_output = tensor == "token_embd.weight";   // synth models tie the output to it
+  if (tensor == "output.weight" || tied_output) return TensorType::q6_k;
+  const bool more_bits_kind = tensor.find(".attn_v.") != std::string_view::npos || tensor.find(".ffn_down.") != std::string_view::npos;
+  if (more_bits_kind && use_more_bits(layer_of(tensor), n_layers)) return TensorType::q6_k;
+  return TensorType::q4_k;
+}
+
+// general.file_type, llama.cpp's numbering of whole-model formats.
+uint32_t llama_file_type(std::string_view format) {
+  if (format == "f32") return 0;
+  if (format == "f16") return 1;
+  if (format == "q4_0") return 2;
+  if (format == "q8_0") return 7;
+  if (format == "q4_k") return 14;     // MOSTLY_Q4_K_S, the closest to all-Q4_K
+  if (format == "q4_k_m") return 15;
+  if (format == "q6_k") return 18;
+  return 32;                           // bf16
+}
+
 }  // namespace
 
 void write_vocab_metadata(GgufWriter& w, const Vocab& v) {
@@ -92,9 +127,44 @@ SynthShape synth_shape(std::string_view name) {
   throw std::invalid_argument("unknown synth shape '" + std::string(name) + "' (known: " + known + ")");
 }
 
+std::vector<std::string> synth_format_names() { return {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m"}; }
+
+bool is_synth_format(std::string_view format) {
+  for (const std::string& f : synth_format_names())
+    if (f == format) return true;
+  return false;
+}
+
+TensorType synth_tensor_type(std::string_view format, std::string_view tensor, int n_layers, uint64_t row_length) {
+  if (!is_synth_format(format)) {
+    std::string known;
+    for (const std::string& f : synth_format_names()) known += (known.empty() ? "" : ", ") + f;
+    throw std::invalid_argument("unknown synth format '" + std::string(format) + "' (known: " + known + ")");
+  }
+  TensorType type = TensorType::f32;
+  if (format == "q4_k_m") {
+    type = mix_q4_k_m(tensor, n_layers);
+  } else {
+    for (const TensorType t : {TensorType::f32, TensorType::f16, TensorType::bf16, TensorType::q8_0, TensorType::q4_0,
+                               TensorType::q4_k, TensorType::q6_k})
+      if (tensor_type_name(t) == format) type = t;
+  }
+  // Fall back until the row length fits the block (f16, with blocks of 1, always fits).
+  while (row_length % tensor_type_block_elements(type) != 0) {
+    type = type == TensorType::q4_k ? TensorType::q4_0 : type == TensorType::q6_k ? TensorType::q8_0 : TensorType::f16;
+  }
+  return type;
+}
+
 void write_synth_model(const std::filesystem::path& out, const SynthShape& s, TensorType type, uint64_t seed) {
-  if (type != TensorType::f32 && type != TensorType::f16)
-    throw std::invalid_argument("synth model type " + std::string(tensor_type_name(type)) + " is not supported (f32, f16)");
+  const std::string_view name = tensor_type_name(type);
+  if (!is_synth_format(name) || name == "q4_k_m")
+    throw std::invalid_argument("synth model type " + std::string(name) + " is not supported (" + supported_types_text() + ")");
+  write_synth_model(out, s, name, seed);
+}
+
+void write_synth_model(const std::filesystem::path& out, const SynthShape& s, std::string_view format, uint64_t seed) {
+  synth_tensor_type(format, "", 1, 256);   // rejects an unknown format before any work
   if (s.dim % s.n_heads != 0 || s.n_heads % s.n_kv_heads != 0)
     throw std::invalid_argument("synth shape '" + s.name + "': dim must divide by heads and heads by kv heads");
   const auto u64 = [](int v) { return static_cast<uint64_t>(v); };
@@ -102,7 +172,7 @@ void write_synth_model(const std::filesystem::path& out, const SynthShape& s, Te
   GgufWriter w;
   w.set_string("general.architecture", "llama");
   w.set_string("general.name", "pice-synth-" + s.name);
-  w.set_u32("general.file_type", type == TensorType::f32 ? 0 : 1);   // llama.cpp: ALL_F32 / MOSTLY_F16
+  w.set_u32("general.file_type", llama_file_type(format));
   w.set_u64("pice.synth.seed", seed);
   w.set_u32("pice.synth.version", kSynthVersion);
   w.set_u32("llama.context_length", static_cast<uint32_t>(s.context_length));
@@ -116,22 +186,26 @@ void write_synth_model(const std::filesystem::path& out, const SynthShape& s, Te
   w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   write_vocab_metadata(w, synth_vocab(s.vocab_size));
 
-  // Tied embeddings (no output.weight), as SmolLM and the small Qwen2.5 models.
+  // Tied embeddings (no output.weight), as SmolLM and the small Qwen2.5 models. The weights are the
+  // same random floats whatever the format: only their encoding differs.
   uint64_t id = 0;
   const uint64_t dim = u64(s.dim), kv = u64(head_dim * s.n_kv_heads), ffn = u64(s.ffn_dim);
-  w.add_tensor("token_embd.weight", {dim, u64(s.vocab_size)}, type, random_rows(seed, id++));
+  const auto matrix = [&](const std::string& name, uint64_t cols, uint64_t rows) {
+    w.add_tensor(name, {cols, rows}, synth_tensor_type(format, name, s.n_layers, cols), random_rows(seed, id++));
+  };
+  matrix("token_embd.weight", dim, u64(s.vocab_size));
   w.add_tensor("output_norm.weight", {dim}, TensorType::f32, ones());
   for (int l = 0; l < s.n_layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     w.add_tensor(b + "attn_norm.weight", {dim}, TensorType::f32, ones());
-    w.add_tensor(b + "attn_q.weight", {dim, dim}, type, random_rows(seed, id++));
-    w.add_tensor(b + "attn_k.weight", {dim, kv}, type, random_rows(seed, id++));
-    w.add_tensor(b + "attn_v.weight", {dim, kv}, type, random_rows(seed, id++));
-    w.add_tensor(b + "attn_output.weight", {dim, dim}, type, random_rows(seed, id++));
+    matrix(b + "attn_q.weight", dim, dim);
+    matrix(b + "attn_k.weight", dim, kv);
+    matrix(b + "attn_v.weight", dim, kv);
+    matrix(b + "attn_output.weight", dim, dim);
     w.add_tensor(b + "ffn_norm.weight", {dim}, TensorType::f32, ones());
-    w.add_tensor(b + "ffn_gate.weight", {dim, ffn}, type, random_rows(seed, id++));
-    w.add_tensor(b + "ffn_up.weight", {dim, ffn}, type, random_rows(seed, id++));
-    w.add_tensor(b + "ffn_down.weight", {ffn, dim}, type, random_rows(seed, id++));
+    matrix(b + "ffn_gate.weight", dim, ffn);
+    matrix(b + "ffn_up.weight", dim, ffn);
+    matrix(b + "ffn_down.weight", ffn, dim);
   }
   w.write(out);
 }
@@ -145,10 +219,12 @@ std::filesystem::path resolve_model_path(const std::string& spec) {
     type_name = shape_name.substr(colon + 1);
     shape_name.resize(colon);
   }
-  if (type_name != "f32" && type_name != "f16")
-    throw std::invalid_argument("model '" + spec + "': synth type must be f32 or f16, not '" + type_name + "'");
+  if (!is_synth_format(type_name)) {
+    std::string known;
+    for (const std::string& f : synth_format_names()) known += (known.empty() ? "" : ", ") + f;
+    throw std::invalid_argument("model '" + spec + "': synth format must be one of " + known + ", not '" + type_name + "'");
+  }
   const SynthShape shape = synth_shape(shape_name);
-  const TensorType type = type_name == "f16" ? TensorType::f16 : TensorType::f32;
 
   const std::filesystem::path dir = cache_dir();
   const std::filesystem::path path = dir / ("synth-" + shape.name + "-" + type_name + "-seed" +
@@ -159,7 +235,7 @@ std::filesystem::path resolve_model_path(const std::string& spec) {
   static std::atomic<uint64_t> counter{0};
   const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   try {
-    write_synth_model(tmp, shape, type, kDefaultSeed);
+    write_synth_model(tmp, shape, std::string_view(type_name), kDefaultSeed);
     std::filesystem::rename(tmp, path);
   } catch (...) {
     std::error_code ignored;

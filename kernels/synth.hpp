@@ -34,11 +34,27 @@ int synth_base_vocab_size();
 // Writes a vocab as the tokenizer.ggml.* metadata of an SPM ("llama") tokenizer.
 void write_vocab_metadata(GgufWriter& writer, const Vocab& vocab);
 
-// Writes the model (type f32 or f16 for the matrices; norms stay f32), same seed -> same bytes.
-// Throws std::invalid_argument for another type, GgufError when the file cannot be written.
+// The weight formats of synthetic models: one type for every matrix ("f32", "f16", "bf16", "q8_0",
+// "q4_0", "q4_k", "q6_k"), or "q4_k_m", llama.cpp's Q4_K_M mix: Q4_K for most matrices, Q6_K for the
+// output (here the tied token embedding) and for attn_v and ffn_down in the layers llama.cpp picks
+// (the first and last eighth and every third in between). Norm weights are always F32.
+std::vector<std::string> synth_format_names();
+bool is_synth_format(std::string_view format);
+
+// The type `format` gives the matrix `tensor` (a GGUF name such as "blk.3.attn_v.weight") of a model
+// with n_layers layers, whose rows have row_length values. A row length that is not a multiple of the
+// type's block falls back as llama.cpp does, to a type of smaller blocks: q4_k -> q4_0, q6_k -> q8_0
+// (llama.cpp takes q5_0 for q4_k, a type this engine does not run), then q4_0/q8_0 -> f16.
+// std::invalid_argument for an unknown format.
+TensorType synth_tensor_type(std::string_view format, std::string_view tensor, int n_layers, uint64_t row_length);
+
+// Writes the model in the given format (above), same seed -> same bytes. Throws std::invalid_argument
+// for an unknown format, GgufError when the file cannot be written.
+void write_synth_model(const std::filesystem::path& out, const SynthShape& shape, std::string_view format, uint64_t seed);
+// The same with one type for every matrix (the format named like the type).
 void write_synth_model(const std::filesystem::path& out, const SynthShape& shape, TensorType type, uint64_t seed);
 
-// "synth:<shape>" or "synth:<shape>:<f32|f16>" (default f32, seed 1) -> a cached file under
+// "synth:<shape>" or "synth:<shape>:<format>" (default f32, seed 1) -> a cached file under
 // $PICE_CACHE_DIR, else $XDG_CACHE_HOME/pice, else ~/.cache/pice, made on first use (written to a temp
 // file and renamed, so concurrent processes never see a half-written file). Other strings: returned as is.
 std::filesystem::path resolve_model_path(const std::string& spec);

@@ -1,10 +1,13 @@
-// Tokenizer construction (vocab validation and indexes), lookup and decoding.
-// Encoding lives in tokenizer_spm.cpp, loading from GGUF in tokenizer_gguf.cpp.
+// Tokenizer construction (vocab validation and indexes), dispatch of encoding, lookup and decoding.
+// Encoding lives in tokenizer_spm.cpp and tokenizer_bpe.cpp, loading from GGUF in tokenizer_gguf.cpp.
 #include "kernels/tokenizer.hpp"
 
 #include <cmath>
 #include <limits>
 #include <string>
+
+#include "kernels/byte_level.hpp"
+#include "kernels/tokenizer_state.hpp"
 
 namespace pice::kernels {
 namespace {
@@ -65,14 +68,16 @@ void normalize_and_check(Vocab& vocab) {
       throw TokenizerError("vocab: " + describe_token(vocab, id) + " is a byte token but not of the form <0xNN>");
     }
   }
+  if (vocab.kind == VocabKind::spm && !vocab.merges.empty()) {
+    throw TokenizerError("vocab: " + std::to_string(vocab.merges.size()) +
+                         " merges given for an SPM vocab (merges are for byte-level BPE)");
+  }
+  if (vocab.kind == VocabKind::bpe && vocab.add_space_prefix) {
+    throw TokenizerError("vocab: add_space_prefix is set, but byte-level BPE adds no space prefix");
+  }
   check_special_id(vocab, vocab.bos, "BOS");
   check_special_id(vocab, vocab.eos, "EOS");
   check_special_id(vocab, vocab.unk, "unknown");
-}
-
-// True for the token types that stand for text the user wrote (see the header on special tokens).
-bool is_text_type(TokenType type) {
-  return type == TokenType::normal || type == TokenType::user_defined || type == TokenType::undefined;
 }
 
 std::string unescape_spaces(std::string_view text) {
@@ -94,42 +99,70 @@ std::string unescape_spaces(std::string_view text) {
 
 }  // namespace
 
-Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
-  normalize_and_check(vocab_);
-  index_.reserve(vocab_.pieces.size());
-  for (size_t id = 0; id < vocab_.pieces.size(); ++id) {
-    index_.insert_or_assign(vocab_.pieces[id], static_cast<int32_t>(id));
+TokenizerState::TokenizerState(Vocab v) : vocab(std::move(v)) {
+  normalize_and_check(vocab);
+  index.reserve(vocab.pieces.size());
+  for (size_t id = 0; id < vocab.pieces.size(); ++id) {
+    index.insert_or_assign(vocab.pieces[id], static_cast<int32_t>(id));
   }
   // Byte fallback looks the pieces up by text, like llama.cpp, so a "<0xNN>" piece typed normal still counts.
-  byte_token_.fill(-1);
+  byte_token.fill(-1);
   for (int byte = 0; byte < 256; ++byte) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     const std::string name{'<', '0', 'x', kHex[byte >> 4], kHex[byte & 15], '>'};
-    if (auto it = index_.find(name); it != index_.end()) byte_token_[static_cast<size_t>(byte)] = it->second;
+    if (auto it = index.find(name); it != index.end()) byte_token[static_cast<size_t>(byte)] = it->second;
   }
+  if (vocab.kind == VocabKind::bpe) bpe = std::make_unique<const BpeEncoder>(*this);
+}
+
+Tokenizer::Tokenizer(Vocab vocab) : state_(std::make_shared<const TokenizerState>(std::move(vocab))) {}
+
+int32_t Tokenizer::bos() const { return state_->vocab.bos; }
+int32_t Tokenizer::eos() const { return state_->vocab.eos; }
+size_t Tokenizer::size() const { return state_->vocab.pieces.size(); }
+const Vocab& Tokenizer::vocab() const { return state_->vocab; }
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos) const {
+  return encode_text(text, add_bos, state_->vocab.add_space_prefix);
+}
+
+std::vector<int32_t> Tokenizer::encode_continuation(std::string_view text) const {
+  return encode_text(text, false, false);
+}
+
+std::vector<int32_t> Tokenizer::encode_text(std::string_view text, bool add_bos, bool add_space_prefix) const {
+  // Both encoders index bytes and symbols with 32-bit integers.
+  if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    throw TokenizerError("cannot encode " + std::to_string(text.size()) + " bytes of text at once (limit 2 GiB)");
+  }
+  std::vector<int32_t> out;
+  if (add_bos && state_->vocab.bos >= 0) out.push_back(state_->vocab.bos);
+  if (text.empty()) return out;
+  if (state_->bpe) {
+    state_->bpe->encode(*state_, text, out);
+  } else {
+    encode_spm(*state_, text, add_space_prefix, out);
+  }
+  return out;
 }
 
 std::optional<int32_t> Tokenizer::find(std::string_view piece) const {
-  const auto it = index_.find(piece);
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
-}
-
-int32_t Tokenizer::find_text_piece(std::string_view piece) const {
-  const auto it = index_.find(piece);
-  return it != index_.end() && is_text_type(type_of(it->second)) ? it->second : -1;
+  const int32_t id = state_->find(piece);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 std::string Tokenizer::piece(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= vocab_.pieces.size()) {
+  const Vocab& vocab = state_->vocab;
+  if (id < 0 || static_cast<size_t>(id) >= vocab.pieces.size()) {
     throw TokenizerError("token id " + std::to_string(id) + " is outside the vocab of " +
-                         std::to_string(vocab_.pieces.size()) + " tokens");
+                         std::to_string(vocab.pieces.size()) + " tokens");
   }
-  const std::string& text = vocab_.pieces[static_cast<size_t>(id)];
-  switch (type_of(id)) {
+  const std::string& text = vocab.pieces[static_cast<size_t>(id)];
+  switch (state_->type_of(id)) {
     case TokenType::normal:
     case TokenType::undefined:
-      return unescape_spaces(text);
+      return vocab.kind == VocabKind::bpe ? byte_level::decode(text) : unescape_spaces(text);
     case TokenType::user_defined:   // llama.cpp emits these verbatim
       return text;
     case TokenType::byte:
@@ -146,7 +179,7 @@ std::string Tokenizer::decode(std::span<const int32_t> ids) const {
   std::string out;
   // The space prefix added by encode() shows up as a leading space of the first token that has text
   // (a BOS before it has none); remove exactly that one, as llama.cpp's detokenizer does.
-  bool strip_space = vocab_.add_space_prefix;
+  bool strip_space = state_->vocab.add_space_prefix;
   for (int32_t id : ids) {
     std::string text = piece(id);
     if (strip_space && !text.empty()) {

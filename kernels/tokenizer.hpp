@@ -1,21 +1,34 @@
 #pragma once
-// SentencePiece-style (SPM) tokenizer, compatible with llama.cpp's LLAMA_VOCAB_TYPE_SPM.
+// Tokenizers compatible with llama.cpp's, for the two vocab kinds of the common GGUF models.
 //
-// Encoding: spaces become U+2581 '▁', one '▁' is prepended to non-empty text (add_space_prefix),
-// the text is cut into UTF-8 characters, and the adjacent pair whose concatenation is a vocab piece
-// with the highest score is merged, again and again (ties go to the leftmost pair). Characters left
-// that are not pieces fall back to byte tokens <0xNN>, or to the unknown token if the vocab has none.
-// Special tokens are never parsed out of the text: control, byte, unknown and unused pieces are never
-// produced by merging (as in SentencePiece), so "<s>" or "<0x41>" typed by a user stays plain text.
+// SentencePiece (SPM, tokenizer.ggml.model = "llama"): spaces become U+2581 '▁', one '▁' is prepended to
+// non-empty text (add_space_prefix), the text is cut into UTF-8 characters, and the adjacent pair whose
+// concatenation is a vocab piece with the highest score is merged, again and again (ties go to the leftmost
+// pair). Characters left that are not pieces fall back to byte tokens <0xNN>, or to the unknown token.
+// Decoding: '▁' becomes a space, byte tokens the raw byte.
 //
-// Decoding: '▁' becomes a space, byte tokens the raw byte, user-defined pieces stay verbatim (as in
-// llama.cpp), control/unknown/unused tokens give nothing.
+// Byte-level BPE (tokenizer.ggml.model = "gpt2"; GPT-2, Llama 3, Qwen 2, DeepSeek, Falcon, StarCoder...):
+// user-defined (added) tokens are cut out of the text first; the pre-tokenizer named by tokenizer.ggml.pre
+// cuts the rest into words (see bpe_pretokenizer.hpp); each word's bytes become GPT-2's byte-level
+// alphabet (see byte_level.hpp) and the adjacent pair with the best (lowest) rank in tokenizer.ggml.merges
+// is merged, again and again (ties: leftmost); Llama 3 and tekken take a word that is a vocab piece as a
+// whole (ignore_merges). No space prefix. Decoding maps the alphabet back to bytes.
+// Malformed UTF-8 keeps its bytes, except bytes the vocab has no token for (0xC0, 0xC1, 0xF5..0xFF are
+// missing from vocabs trained on UTF-8 text): those are encoded as U+FFFD, as llama.cpp does.
 //
-// A Tokenizer is immutable after construction: encode/decode are safe to call from many threads.
+// Both: special tokens are never parsed out of the text, so "<s>" or "<|endoftext|>" typed by a user stays
+// plain text; control, unknown and unused tokens decode to nothing, user-defined ones to their text.
+//
+// A Tokenizer is immutable after construction (copies share the same tables): encode/decode are safe to
+// call from many threads.
+
+// <array>, <functional> and <unordered_map> are not needed here any more, but files including this header
+// have come to rely on them (sequence.cpp gets std::copy_n through <functional>).
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -27,6 +40,7 @@
 namespace pice::kernels {
 
 class GgufFile;
+struct TokenizerState;
 
 class TokenizerError : public std::runtime_error {
   using runtime_error::runtime_error;
@@ -37,63 +51,59 @@ enum class TokenType : int32_t {
   undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6
 };
 
+enum class VocabKind { spm, bpe };
+
 struct Vocab {
-  std::vector<std::string> pieces;   // token id -> piece text (with '▁' for spaces)
-  std::vector<float> scores;         // merge priority; empty means all 0
+  VocabKind kind = VocabKind::spm;
+  std::vector<std::string> pieces;   // token id -> piece text (SPM: '▁' for spaces; BPE: byte-level alphabet)
+  std::vector<float> scores;         // SPM merge priority; empty means all 0
   std::vector<TokenType> types;      // empty means all normal
   int32_t bos = -1, eos = -1, unk = -1;   // -1: the vocab has none
   bool add_bos = true;               // what the model expects; encode() takes the decision explicitly
-  bool add_space_prefix = true;
+  bool add_space_prefix = true;      // SPM only: must be false for BPE
+  // BPE only: "left right" pairs of pieces, best first (rank = index), as in tokenizer.ggml.merges.
+  std::vector<std::string> merges;
+  // BPE only: the pre-tokenizer's name, as in tokenizer.ggml.pre (PreTokenizer::known_names()).
+  std::string pre = "default";
 };
 
 class Tokenizer {
  public:
-  // Validates the vocab (sizes, special ids, byte pieces, scores); throws TokenizerError naming the problem.
+  // Validates the vocab (sizes, special ids, byte pieces, scores, merges, pre-tokenizer name); throws
+  // TokenizerError naming the problem.
   explicit Tokenizer(Vocab vocab);
 
-  // Reads the tokenizer.ggml.* metadata. tokenizer.ggml.model must be "llama" (SPM); any other value
-  // throws TokenizerError naming it. GgufError propagates for keys of the wrong type.
+  // Reads the tokenizer.ggml.* metadata. tokenizer.ggml.model must be "llama" (SPM) or "gpt2" (byte-level
+  // BPE); any other value throws TokenizerError naming it, as does an unknown tokenizer.ggml.pre (a missing
+  // one means "default", as in llama.cpp). GgufError propagates for keys of the wrong type.
   static Tokenizer from_gguf(const GgufFile& file);
 
   std::vector<int32_t> encode(std::string_view text, bool add_bos) const;
 
   // Text that continues a sequence already under way (a writer appending "\n3." after the model's
-  // words): no BOS and no space prefix, since the prefix only marks the start of a text.
+  // words): no BOS and no space prefix, since the prefix only marks the start of a text. For BPE, which
+  // has no prefix, this is encode(text, false).
   std::vector<int32_t> encode_continuation(std::string_view text) const;
 
   // The whole text: the leading space of the first text-producing token is removed when the vocab
   // adds a space prefix, so decode(encode(s, b)) == s. Throws TokenizerError for an id out of range.
   std::string decode(std::span<const int32_t> ids) const;
 
-  // Raw text of one token: '▁' -> ' ', <0xNN> -> that byte, control/unknown/unused -> "".
+  // Raw bytes of one token: SPM '▁' -> ' ', <0xNN> -> that byte; BPE alphabet -> bytes; user-defined ->
+  // its text; control/unknown/unused -> "".
   std::string piece(int32_t id) const;
 
-  int32_t bos() const { return vocab_.bos; }
-  int32_t eos() const { return vocab_.eos; }
-  size_t size() const { return vocab_.pieces.size(); }
-  const Vocab& vocab() const { return vocab_; }
+  int32_t bos() const;
+  int32_t eos() const;
+  size_t size() const;
+  const Vocab& vocab() const;
 
   std::optional<int32_t> find(std::string_view piece) const;   // exact piece lookup, any token type
 
  private:
   std::vector<int32_t> encode_text(std::string_view text, bool add_bos, bool add_space_prefix) const;
 
-  struct PieceHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  using PieceIndex = std::unordered_map<std::string, int32_t, PieceHash, std::equal_to<>>;
-
-  // The id of a piece that encoding may produce from text (normal, user-defined, undefined), or -1.
-  int32_t find_text_piece(std::string_view piece) const;
-  TokenType type_of(int32_t id) const { return vocab_.types[static_cast<size_t>(id)]; }
-  float score_of(int32_t id) const { return vocab_.scores[static_cast<size_t>(id)]; }
-  // Appends the tokens of one symbol left after merging that is not a piece: byte tokens, else unk.
-  void append_fallback(std::string_view symbol, std::vector<int32_t>& out) const;
-
-  Vocab vocab_;
-  PieceIndex index_;                        // piece -> id; the last of duplicate pieces wins (as llama.cpp)
-  std::array<int32_t, 256> byte_token_{};   // byte -> id of its <0xNN> token, or -1
+  std::shared_ptr<const TokenizerState> state_;
 };
 
 }  // namespace pice::kernels

@@ -4,24 +4,18 @@
 // Every adjacent pair whose concatenation is a piece goes into a max-heap keyed by the piece's score
 // (ties: leftmost first). Popping a pair merges it, unless one side has changed since it was queued,
 // and queues the two new pairs around the merged symbol. Each merge costs O(log n): O(n log n) overall.
-#include "kernels/tokenizer.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <queue>
 #include <string>
 
+#include "kernels/tokenizer_state.hpp"
+#include "kernels/utf8.hpp"
+
 namespace pice::kernels {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";   // U+2581 '▁'
-
-// Bytes of the UTF-8 sequence a lead byte starts, from its top four bits. Continuation bytes and
-// invalid leads count as one byte, so malformed input still splits into symbols (then byte tokens).
-size_t utf8_length(unsigned char lead) {
-  static constexpr unsigned char kLengths[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-  return kLengths[lead >> 4];
-}
 
 // ' ' -> '▁', and one '▁' in front of non-empty text when the vocab wants a space prefix.
 std::string escape(std::string_view text, bool add_space_prefix) {
@@ -58,21 +52,46 @@ struct PairOrder {   // "less" for std::priority_queue: the top is the highest s
   }
 };
 
+// True for the token types that stand for text the user wrote (see tokenizer.hpp on special tokens).
+bool is_text_type(TokenType type) {
+  return type == TokenType::normal || type == TokenType::user_defined || type == TokenType::undefined;
+}
+
+// The id of a piece that encoding may produce from text (normal, user-defined, undefined), or -1.
+int32_t find_text_piece(const TokenizerState& state, std::string_view piece) {
+  const int32_t id = state.find(piece);
+  return id >= 0 && is_text_type(state.type_of(id)) ? id : -1;
+}
+
+// Appends the tokens of one symbol left after merging that is not a piece: byte tokens, else unk.
+void append_fallback(const TokenizerState& state, std::string_view symbol, std::vector<int32_t>& out) {
+  bool have_bytes = true;
+  for (char c : symbol) have_bytes = have_bytes && state.byte_token[static_cast<unsigned char>(c)] >= 0;
+  if (have_bytes) {
+    for (char c : symbol) out.push_back(state.byte_token[static_cast<unsigned char>(c)]);
+    return;
+  }
+  // No byte tokens (or only some): one unknown token stands for the whole character, as in SentencePiece.
+  if (state.vocab.unk >= 0) {
+    out.push_back(state.vocab.unk);
+    return;
+  }
+  std::string hex;
+  for (char c : symbol) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const auto b = static_cast<unsigned char>(c);
+    hex += hex.empty() ? "0x" : " 0x";
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  throw TokenizerError("cannot encode the character with bytes " + hex +
+                       ": it is not in the vocab, which has neither byte tokens for it nor an unknown token");
+}
+
 }  // namespace
 
-std::vector<int32_t> Tokenizer::encode(std::string_view raw, bool add_bos) const {
-  return encode_text(raw, add_bos, vocab_.add_space_prefix);
-}
-
-std::vector<int32_t> Tokenizer::encode_continuation(std::string_view raw) const {
-  return encode_text(raw, false, false);
-}
-
-std::vector<int32_t> Tokenizer::encode_text(std::string_view raw, bool add_bos, bool add_space_prefix) const {
-  std::vector<int32_t> out;
-  if (add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
-  if (raw.empty()) return out;
-
+void encode_spm(const TokenizerState& state, std::string_view raw, bool add_space_prefix, std::vector<int32_t>& out) {
+  if (raw.empty()) return;
   const std::string text = escape(raw, add_space_prefix);
   if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     throw TokenizerError("cannot encode " + std::to_string(raw.size()) + " bytes of text at once (limit 2 GiB)");
@@ -80,7 +99,7 @@ std::vector<int32_t> Tokenizer::encode_text(std::string_view raw, bool add_bos, 
   std::vector<Symbol> symbols;
   symbols.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
-    const size_t size = std::min(text.size() - pos, utf8_length(static_cast<unsigned char>(text[pos])));
+    const size_t size = std::min(text.size() - pos, utf8::lead_length(static_cast<unsigned char>(text[pos])));
     const int index = static_cast<int>(symbols.size());
     symbols.push_back({pos, size, index - 1, index + 1});
     pos += size;
@@ -94,8 +113,8 @@ std::vector<int32_t> Tokenizer::encode_text(std::string_view raw, bool add_bos, 
     const Symbol& r = symbols[static_cast<size_t>(right)];
     const size_t size = l.size + r.size;
     // Adjacent symbols are adjacent in the text, so their concatenation is a substring: no copy.
-    const int32_t id = find_text_piece(std::string_view(text).substr(l.start, size));
-    if (id >= 0) queue.push({left, right, score_of(id), size});
+    const int32_t id = find_text_piece(state, std::string_view(text).substr(l.start, size));
+    if (id >= 0) queue.push({left, right, state.score_of(id), size});
   };
   for (size_t i = 1; i < symbols.size(); ++i) try_pair(static_cast<int>(i) - 1, static_cast<int>(i));
 
@@ -117,38 +136,13 @@ std::vector<int32_t> Tokenizer::encode_text(std::string_view raw, bool add_bos, 
   for (int i = 0; i >= 0; i = symbols[static_cast<size_t>(i)].next) {
     const Symbol& symbol = symbols[static_cast<size_t>(i)];
     const std::string_view piece = std::string_view(text).substr(symbol.start, symbol.size);
-    const int32_t id = find_text_piece(piece);
+    const int32_t id = find_text_piece(state, piece);
     if (id >= 0) {
       out.push_back(id);
     } else {
-      append_fallback(piece, out);
+      append_fallback(state, piece, out);
     }
   }
-  return out;
-}
-
-void Tokenizer::append_fallback(std::string_view symbol, std::vector<int32_t>& out) const {
-  bool have_bytes = true;
-  for (char c : symbol) have_bytes = have_bytes && byte_token_[static_cast<unsigned char>(c)] >= 0;
-  if (have_bytes) {
-    for (char c : symbol) out.push_back(byte_token_[static_cast<unsigned char>(c)]);
-    return;
-  }
-  // No byte tokens (or only some): one unknown token stands for the whole character, as in SentencePiece.
-  if (vocab_.unk >= 0) {
-    out.push_back(vocab_.unk);
-    return;
-  }
-  std::string hex;
-  for (char c : symbol) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    const auto b = static_cast<unsigned char>(c);
-    hex += hex.empty() ? "0x" : " 0x";
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  throw TokenizerError("cannot encode the character with bytes " + hex +
-                       ": it is not in the vocab, which has neither byte tokens for it nor an unknown token");
 }
 
 }  // namespace pice::kernels

@@ -48,13 +48,8 @@ std::vector<std::string> read_questions(const std::string& path) {
   if (header == "label;request") {
     for (auto& q : a::parse_labelled_csv(text, path)) questions.push_back(std::move(q.question));
   } else if (header == "request") {
-    const auto records = a::parse_csv(text, ';', path);
-    for (size_t r = 1; r < records.size(); ++r) {
-      if (records[r].fields.size() != 1)
-        throw a::CsvError(path + ":" + std::to_string(records[r].line) + ": record has " +
-                          std::to_string(records[r].fields.size()) + " fields, expected 1 (request)");
-      questions.push_back(records[r].fields[0]);
-    }
+    const auto records = a::parse_csv(text, a::kNoSeparator, path);
+    for (size_t r = 1; r < records.size(); ++r) questions.push_back(records[r].fields.at(0));
   } else {
     questions = plain_lines(text);
   }

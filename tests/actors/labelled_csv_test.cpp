@@ -31,6 +31,12 @@ TEST(ParseCsv, PlainAndQuotedFields) {
                                     {"a", "b"}, {"x;y", "say \"hi\""}, {"plain \"quote\"", ""}}));
 }
 
+TEST(ParseCsv, NoSeparatorReadsOneColumn) {
+  const auto records = parse_csv("request\nat&amp;t; bills?\n\"two\nlines; \"\"quoted\"\"\"\n", kNoSeparator, "t");
+  EXPECT_EQ(fields_of(records), (std::vector<std::vector<std::string>>{
+                                    {"request"}, {"at&amp;t; bills?"}, {"two\nlines; \"quoted\""}}));
+}
+
 TEST(ParseCsv, MultiLineFieldsAndLineNumbers) {
   const std::string text = "label;request\n1;\"first line\nsecond line\n\nfourth\"\n0;next\n";
   const auto records = parse_csv(text, ';', "t");

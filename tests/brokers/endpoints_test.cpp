@@ -34,6 +34,13 @@ TEST(DeriveEndpoints, DerivesTheFiveServiceEndpointsForEveryTransport) {
   }
 }
 
+TEST(LocalConnectEndpoint, WildcardHostsBecomeLoopback) {
+  EXPECT_EQ(local_connect_endpoint("tcp://*:7700"), "tcp://127.0.0.1:7700");
+  EXPECT_EQ(local_connect_endpoint("tcp://0.0.0.0:7700"), "tcp://127.0.0.1:7700");
+  EXPECT_EQ(local_connect_endpoint("tcp://10.1.2.3:7700"), "tcp://10.1.2.3:7700");
+  EXPECT_EQ(local_connect_endpoint("inproc://pice-gateway"), "inproc://pice-gateway");
+}
+
 struct BadCase {
   std::string endpoint;
   std::string problem;   // a fragment the message must contain

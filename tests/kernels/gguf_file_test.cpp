@@ -230,7 +230,8 @@ TEST(GgufFile, WriterRejectsMisuse) {
   GgufWriter w;
   w.set_u32("k", 1);
   EXPECT_THROW(w.set_u32("k", 2), GgufError);
-  EXPECT_THROW(w.add_tensor("q", {32}, TensorType::q4_0, std::vector<float>(32)), GgufError);
+  EXPECT_THROW(w.add_tensor("q", {32}, TensorType::q5_0, std::vector<float>(32)), GgufError);   // not supported
+  EXPECT_THROW(w.add_tensor("q", {48}, TensorType::q4_0, std::vector<float>(48)), GgufError);   // 48 % 32 != 0
   EXPECT_THROW(w.add_tensor("t", {3}, TensorType::f32, std::vector<float>(2)), GgufError);
   w.add_tensor("t", {1}, TensorType::f32, std::vector<float>{1});
   EXPECT_THROW(w.add_tensor("t", {1}, TensorType::f32, std::vector<float>{1}), GgufError);

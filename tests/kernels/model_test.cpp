@@ -47,15 +47,15 @@ TEST(Model, ReadsHyperparametersOfTheSynthModel) {
 TEST(Model, NamesAnUnsupportedTensorType) {
   testing::TempDir dir;
   std::string bytes = testing::read_bytes(testing::tiny_model());
-  // Retype blk.0.attn_q.weight ([64, 64] f32) as q8_0: still a valid GGUF (smaller data, same offset).
+  // Retype blk.0.attn_q.weight ([64, 64] f32) as q5_0: still a valid GGUF (smaller data, same offset).
   const std::string name = "blk.0.attn_q.weight";
   const size_t type_at = bytes.find(name) + name.size() + 4 + 2 * 8;
-  const uint32_t q8_0 = 8;
-  std::memcpy(bytes.data() + type_at, &q8_0, 4);
+  const uint32_t q5_0 = 6;
+  std::memcpy(bytes.data() + type_at, &q5_0, 4);
   testing::write_bytes(dir / "q.gguf", bytes);
   ASSERT_NO_THROW(GgufFile::open(dir / "q.gguf"));
   const std::string error = load_error(dir / "q.gguf");
-  EXPECT_NE(error.find("tensor 'blk.0.attn_q.weight' has type q8_0: q8_0 not supported yet"), std::string::npos) << error;
+  EXPECT_NE(error.find("tensor 'blk.0.attn_q.weight' has type q5_0: q5_0 not supported yet"), std::string::npos) << error;
   EXPECT_NE(error.find((dir / "q.gguf").string()), std::string::npos) << error;
 }
 

@@ -60,7 +60,59 @@ TEST(Synth, SameSeedSameBytes) {
   EXPECT_EQ(a, testing::read_bytes(dir / "b.gguf"));
   EXPECT_NE(a, testing::read_bytes(dir / "c.gguf"));
   EXPECT_LT(testing::read_bytes(dir / "d.gguf").size(), a.size());
-  EXPECT_THROW(write_synth_model(dir / "q.gguf", tiny, TensorType::q4_0, 1), std::invalid_argument);
+  EXPECT_THROW(write_synth_model(dir / "q.gguf", tiny, TensorType::q5_0, 1), std::invalid_argument);
+  EXPECT_THROW(write_synth_model(dir / "q.gguf", tiny, "q4_k_s", 1), std::invalid_argument);
+  // Every format is deterministic too, and the string and type overloads agree.
+  write_synth_model(dir / "e.gguf", tiny, TensorType::q4_0, 11);
+  write_synth_model(dir / "f.gguf", tiny, "q4_0", 11);
+  EXPECT_EQ(testing::read_bytes(dir / "e.gguf"), testing::read_bytes(dir / "f.gguf"));
+}
+
+TEST(Synth, Q4KMMixFollowsLlamaCpp) {
+  // 32 layers: llama.cpp's use_more_bits picks layers 0-3, 28-31 and every third from 4 (6, 9, ...).
+  std::vector<int> more;
+  for (int l = 0; l < 32; ++l)
+    if (synth_tensor_type("q4_k_m", "blk." + std::to_string(l) + ".ffn_down.weight", 32, 4096) == TensorType::q6_k)
+      more.push_back(l);
+  EXPECT_EQ(more, (std::vector<int>{0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31}));
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "blk.6.attn_v.weight", 32, 4096), TensorType::q6_k);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "blk.7.attn_v.weight", 32, 4096), TensorType::q4_k);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "blk.6.attn_q.weight", 32, 4096), TensorType::q4_k);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "token_embd.weight", 32, 4096), TensorType::q6_k);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "output.weight", 32, 4096), TensorType::q6_k);
+  // Rows that are not a multiple of 256 fall back to 32-blocks, then to f16.
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "blk.7.attn_q.weight", 32, 576), TensorType::q4_0);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "token_embd.weight", 32, 576), TensorType::q8_0);
+  EXPECT_EQ(synth_tensor_type("q4_k_m", "blk.7.ffn_down.weight", 32, 688), TensorType::f16);
+  EXPECT_EQ(synth_tensor_type("q8_0", "blk.0.ffn_down.weight", 2, 172), TensorType::f16);
+  EXPECT_EQ(synth_tensor_type("bf16", "blk.0.ffn_down.weight", 2, 172), TensorType::bf16);
+  EXPECT_THROW(synth_tensor_type("q3_k", "token_embd.weight", 2, 256), std::invalid_argument);
+}
+
+TEST(Synth, QuantizedModelsAgreeWithTheF32Model) {
+  // The same random weights in each format: logits close to the F32 model's, by a margin that grows
+  // as the bits shrink (a wrong layout would give unrelated logits).
+  testing::TempDir dir;
+  const SynthShape demo = synth_shape("demo");
+  write_synth_model(dir / "f32.gguf", demo, "f32", 3);
+  const auto reference = Model::load(dir / "f32.gguf");
+  const std::vector<int32_t> tokens{1, 500, 600, 700, 42};
+  Sequence r(reference, 8);
+  const std::span<const float> expected = r.feed(tokens);
+  const std::vector<std::pair<std::string, double>> formats = {
+      {"bf16", 0.02}, {"q8_0", 0.03}, {"q6_k", 0.05}, {"q4_k_m", 0.25}, {"q4_0", 0.3}, {"q4_k", 0.3}};
+  for (const auto& [format, tolerance] : formats) {
+    write_synth_model(dir / (format + ".gguf"), demo, format, 3);
+    const auto model = Model::load(dir / (format + ".gguf"));
+    Sequence seq(model, 8);
+    const std::span<const float> got = seq.feed(tokens);
+    double err2 = 0, sig2 = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      err2 += (got[i] - expected[i]) * static_cast<double>(got[i] - expected[i]);
+      sig2 += expected[i] * static_cast<double>(expected[i]);
+    }
+    EXPECT_LT(std::sqrt(err2 / sig2), tolerance) << format;
+  }
 }
 
 TEST(Synth, F16ModelAgreesWithTheF32Model) {

@@ -1,32 +1,30 @@
-// SPM tokenizer tests.
+// SPM tokenizer tests (byte-level BPE: tokenizer_bpe_test.cpp; llama.cpp's vectors for every vocab:
+// tokenizer_vectors_test.cpp).
 //  - Hand-built vocabs (no files): merge order by score, ties, byte and unknown fallback, decoding,
 //    vocab validation, and a randomised comparison against a naive reference merger.
 //  - Tiny GGUF files written here: from_gguf's metadata handling and errors.
-//  - llama.cpp's vectors in shared/tokenizers (like its test-tokenizer-0): every case of every SPM
-//    vocab must encode (no BOS, specials not parsed) to the expected ids and decode back.
+//  - Real files in shared/: baichuan's vocab and the stories260K reference run.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "kernels/gguf_file.hpp"
-#include "kernels/gguf_writer.hpp"
 #include "kernels/tokenizer.hpp"
 #include "tests/common/shared_data.hpp"
+#include "tests/kernels/tokenizer_test_util.hpp"
 
 namespace {
+
+using namespace pice::kernels::tokenizer_testing;
 
 using pice::kernels::GgufFile;
 using pice::kernels::Tokenizer;
@@ -82,25 +80,6 @@ std::vector<std::string> pieces_of(const Tokenizer& tok, const std::vector<int32
   std::vector<std::string> out;
   for (int32_t id : ids) out.push_back(tok.vocab().pieces.at(static_cast<size_t>(id)));
   return out;
-}
-
-// Control characters escaped, so a failing case is readable in the log.
-std::string printable(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (c == '"') out += "\\\"";
-    else out += c;
-  }
-  return out + "\"";
-}
-
-std::string join(const std::vector<int32_t>& ids) {
-  std::string out;
-  for (int32_t id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
-  return "[" + out + "]";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +289,7 @@ TEST(TokenizerVocab, RejectsBrokenVocabs) {
       {"BOS out of range", [](Vocab& v) { v.bos = static_cast<int32_t>(v.pieces.size()); }, "BOS token id"},
       {"EOS negative", [](Vocab& v) { v.eos = -2; }, "EOS token id -2"},
       {"unk out of range", [](Vocab& v) { v.unk = 100000; }, "unknown token id 100000"},
+      {"merges in SPM", [](Vocab& v) { v.merges = {"a b"}; }, "1 merges given for an SPM vocab"},
   };
   for (const Bad& c : cases) {
     Vocab v = make_vocab({{"a", -1}});
@@ -416,53 +396,6 @@ TEST(TokenizerMerge, MatchesNaiveReferenceOnRandomVocabs) {
 // ---------------------------------------------------------------------------------------------
 // from_gguf on tiny files written here
 
-// A file removed when the test is done; the name holds the pid, so concurrent test runs never collide.
-struct TempFile {
-  std::filesystem::path path;
-  ~TempFile() {
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);
-  }
-};
-
-// Metadata-only GGUF files (no tensors) built fluently, enough to exercise from_gguf.
-class TinyGguf {
- public:
-  TinyGguf& str(const std::string& key, const std::string& value) {
-    w_.set_string(key, value);
-    return *this;
-  }
-  TinyGguf& u32(const std::string& key, uint32_t value) {
-    w_.set_u32(key, value);
-    return *this;
-  }
-  TinyGguf& boolean(const std::string& key, bool value) {
-    w_.set_bool(key, value);
-    return *this;
-  }
-  TinyGguf& strings(const std::string& key, const std::vector<std::string>& values) {
-    w_.set_string_array(key, values);
-    return *this;
-  }
-  TinyGguf& floats(const std::string& key, const std::vector<float>& values) {
-    w_.set_array<float>(key, values);
-    return *this;
-  }
-  TinyGguf& i32s(const std::string& key, const std::vector<int32_t>& values) {
-    w_.set_array<int32_t>(key, values);
-    return *this;
-  }
-  TempFile write(const std::string& name) const {
-    const auto path = std::filesystem::path(::testing::TempDir()) /
-                      ("pice_tokenizer_" + name + "_" + std::to_string(::getpid()) + ".gguf");
-    w_.write(path);
-    return TempFile{path};
-  }
-
- private:
-  pice::kernels::GgufWriter w_;
-};
-
 TinyGguf tiny_spm(const std::vector<int32_t>& types = {2, 3, 3, 1, 1, 1, 1, 1, 1}) {
   return TinyGguf()
       .str("tokenizer.ggml.model", "llama")
@@ -519,8 +452,7 @@ TEST(TokenizerGguf, RejectsBadMetadata) {
   };
   const std::vector<Bad> cases = {
       {"no model", TinyGguf().strings("tokenizer.ggml.tokens", {"a"}), "tokenizer.ggml.model missing"},
-      {"gpt2", TinyGguf().str("tokenizer.ggml.model", "gpt2"),
-       "byte-level BPE (tokenizer.ggml.model = gpt2) is not supported"},
+      {"t5", TinyGguf().str("tokenizer.ggml.model", "t5"), "Unigram (T5) (tokenizer.ggml.model = t5) is not supported"},
       {"bert", TinyGguf().str("tokenizer.ggml.model", "bert"), "WordPiece (tokenizer.ggml.model = bert)"},
       {"bad type", tiny_spm({1, 1, 1, 1, 1, 1, 1, 1, 7}), "tokenizer.ggml.token_type[8] = 7 is not a token type"},
       {"bos out of range", tiny_spm().u32("tokenizer.ggml.bos_token_id", 9), "tokenizer.ggml.bos_token_id = 9"},
@@ -541,98 +473,7 @@ TEST(TokenizerGguf, RejectsBadMetadata) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// llama.cpp's vectors (shared/tokenizers/ggml-vocab-*.gguf.inp/.out)
-
-struct VectorCase {
-  std::string text;
-  std::vector<int32_t> ids;
-};
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// .inp: cases each followed by "\n__ggml_vocab_test__\n" (so a case's own trailing newlines are kept
-// and an empty case is just the separator). .out: one line per case, ids separated by spaces.
-std::vector<VectorCase> read_vectors(const std::filesystem::path& inp, const std::filesystem::path& out) {
-  const std::string separator = "\n__ggml_vocab_test__\n";
-  const std::string text = read_all(inp);
-  std::vector<VectorCase> cases;
-  for (size_t pos = 0;;) {
-    const size_t next = text.find(separator, pos);
-    if (next == std::string::npos) break;
-    cases.push_back({text.substr(pos, next - pos), {}});
-    pos = next + separator.size();
-  }
-  std::istringstream lines(read_all(out));
-  std::string line;
-  size_t index = 0;
-  while (std::getline(lines, line)) {
-    if (index >= cases.size()) {
-      throw std::runtime_error(out.string() + " has more lines than " + inp.string() + " has cases");
-    }
-    std::istringstream ids(line);
-    for (int32_t id; ids >> id;) cases[index].ids.push_back(id);
-    ++index;
-  }
-  if (index != cases.size()) {
-    throw std::runtime_error(out.string() + " has " + std::to_string(index) + " lines for " +
-                             std::to_string(cases.size()) + " cases");
-  }
-  return cases;
-}
-
-class SpmVectors : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(SpmVectors, EncodeMatchesLlamaCpp) {
-  const std::string base = "tokenizers/ggml-vocab-" + GetParam() + ".gguf";
-  PICE_REQUIRE_SHARED(vocab_path, base);
-  PICE_REQUIRE_SHARED(inp_path, base + ".inp");
-  PICE_REQUIRE_SHARED(out_path, base + ".out");
-  const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(vocab_path));
-  const auto cases = read_vectors(inp_path, out_path);
-  ASSERT_GE(cases.size(), 40u);
-  size_t passed = 0;
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const auto ids = tok.encode(cases[i].text, false);
-    if (ids == cases[i].ids) {
-      ++passed;
-    } else {
-      ADD_FAILURE() << GetParam() << " case " << i << " " << printable(cases[i].text) << ": got " << join(ids)
-                    << ", expected " << join(cases[i].ids);
-    }
-  }
-  std::cout << "[ vectors  ] " << GetParam() << ": " << passed << "/" << cases.size() << " cases match\n";
-  RecordProperty("cases_passed", static_cast<int>(passed));
-}
-
-TEST_P(SpmVectors, DecodeRoundTrips) {
-  const std::string base = "tokenizers/ggml-vocab-" + GetParam() + ".gguf";
-  PICE_REQUIRE_SHARED(vocab_path, base);
-  PICE_REQUIRE_SHARED(inp_path, base + ".inp");
-  PICE_REQUIRE_SHARED(out_path, base + ".out");
-  const Tokenizer tok = Tokenizer::from_gguf(GgufFile::open(vocab_path));
-  const auto cases = read_vectors(inp_path, out_path);
-  for (size_t i = 0; i < cases.size(); ++i) {
-    // These vocabs have all 256 byte tokens, so every string survives the round trip, BOS or not.
-    EXPECT_EQ(tok.decode(cases[i].ids), cases[i].text) << GetParam() << " case " << i;
-    const auto with_bos = tok.encode(cases[i].text, true);
-    ASSERT_FALSE(with_bos.empty());
-    EXPECT_EQ(with_bos.front(), tok.bos());
-    EXPECT_EQ(tok.decode(with_bos), cases[i].text) << GetParam() << " case " << i;
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Shared, SpmVectors, ::testing::Values("llama-spm", "phi-3"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+// Real vocabs in shared/ (their vectors: tokenizer_vectors_test.cpp)
 
 TEST(TokenizerShared, BaichuanLoadsAndRoundTrips) {
   PICE_REQUIRE_SHARED(path, "tokenizers/ggml-vocab-baichuan.gguf");
@@ -653,31 +494,6 @@ TEST(TokenizerShared, BaichuanLoadsAndRoundTrips) {
   // A vocab built for Chinese holds whole words: far fewer tokens than the 18 UTF-8 bytes.
   EXPECT_LE(tok.encode(texts[2], false).size(), 6u);
 }
-
-class BpeVocabs : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(BpeVocabs, AreRefusedByName) {
-  PICE_REQUIRE_SHARED(path, "tokenizers/ggml-vocab-" + GetParam() + ".gguf");
-  const GgufFile file = GgufFile::open(path);
-  try {
-    Tokenizer::from_gguf(file);
-    FAIL() << GetParam() << " was accepted";
-  } catch (const TokenizerError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("byte-level BPE (tokenizer.ggml.model = gpt2) is not supported yet"), std::string::npos)
-        << what;
-    EXPECT_NE(what.find(path.string()), std::string::npos) << what;
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Shared, BpeVocabs,
-                         ::testing::Values("gpt-2", "deepseek-coder", "deepseek-llm", "falcon", "starcoder", "mpt",
-                                           "refact"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
 
 TEST(TokenizerShared, Stories260kDecodesTheReferenceRun) {
   PICE_REQUIRE_SHARED(model, "models/stories260K.gguf");

@@ -1,0 +1,38 @@
+#pragma once
+// The per-type row dot kernels behind row_dot() (quant_dot.hpp): internal to the quant_dot files.
+#include <cstddef>
+
+namespace pice::kernels::quant {
+
+// Portable C++ (quant_dot_portable.cpp, quant_dot_float.cpp).
+namespace portable {
+float dot_f32(const std::byte* weights, const float* x, int n);
+float dot_f16(const std::byte* weights, const float* x, int n);
+float dot_bf16(const std::byte* weights, const float* x, int n);
+float dot_q8_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_k(const std::byte* weights, const void* activations, int n);
+float dot_q6_k(const std::byte* weights, const void* activations, int n);
+}  // namespace portable
+
+#if defined(__x86_64__)
+#define PICE_HAVE_AVX2_KERNELS 1
+// AVX2 + FMA + F16C (quant_dot_avx2.cpp, quant_dot_float_avx2.cpp); call only when the CPU has them.
+namespace avx2 {
+float dot_f32(const std::byte* weights, const float* x, int n);
+float dot_f16(const std::byte* weights, const float* x, int n);
+float dot_bf16(const std::byte* weights, const float* x, int n);
+float dot_q8_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_k(const std::byte* weights, const void* activations, int n);
+float dot_q6_k(const std::byte* weights, const void* activations, int n);
+}  // namespace avx2
+
+// AVX-512 F/BW/VL/VNNI (quant_dot_avx512.cpp): the 32-blocks; call only when the CPU has them.
+namespace avx512 {
+float dot_q8_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_0(const std::byte* weights, const void* activations, int n);
+}  // namespace avx512
+#endif
+
+}  // namespace pice::kernels::quant
