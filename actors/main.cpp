@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   auto* synth_cmd = model_cmd->add_subcommand("synth", "Write a GGUF with deterministic random weights");
   synth_cmd->add_option("output", synth.output, "The file to write")->required();
   synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b")->capture_default_str();
-  synth_cmd->add_option("--type", synth.type, "Tensor type: f32, f16")->capture_default_str();
+  synth_cmd->add_option("--type", synth.type, "f32, f16, bf16, q8_0, q4_0, q4_k, q6_k, q4_k_m (llama.cpp's mix)")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Weight seed")->capture_default_str();
   std::string info_path;
   auto* info_cmd = model_cmd->add_subcommand("info", "Print a GGUF model's architecture, shape and vocabulary");

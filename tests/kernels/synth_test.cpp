@@ -91,7 +91,8 @@ TEST(Synth, Q4KMMixFollowsLlamaCpp) {
 
 TEST(Synth, QuantizedModelsAgreeWithTheF32Model) {
   // The same random weights in each format: logits close to the F32 model's, by a margin that grows
-  // as the bits shrink (a wrong layout would give unrelated logits).
+  // as the bits shrink (a wrong layout would give unrelated logits, a relative error near 1). Measured
+  // relative RMS errors: bf16 0.005, q8_0 0.015, q6_k 0.042, q4_k_m 0.13, q4_k 0.16, q4_0 0.19.
   testing::TempDir dir;
   const SynthShape demo = synth_shape("demo");
   write_synth_model(dir / "f32.gguf", demo, "f32", 3);
@@ -100,7 +101,7 @@ TEST(Synth, QuantizedModelsAgreeWithTheF32Model) {
   Sequence r(reference, 8);
   const std::span<const float> expected = r.feed(tokens);
   const std::vector<std::pair<std::string, double>> formats = {
-      {"bf16", 0.02}, {"q8_0", 0.03}, {"q6_k", 0.05}, {"q4_k_m", 0.25}, {"q4_0", 0.3}, {"q4_k", 0.3}};
+      {"bf16", 0.01}, {"q8_0", 0.03}, {"q6_k", 0.07}, {"q4_k_m", 0.2}, {"q4_0", 0.25}, {"q4_k", 0.25}};
   for (const auto& [format, tolerance] : formats) {
     write_synth_model(dir / (format + ".gguf"), demo, format, 3);
     const auto model = Model::load(dir / (format + ".gguf"));
