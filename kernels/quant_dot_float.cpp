@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/ops.hpp"
 #include "kernels/quant_blocks.hpp"
 #include "kernels/quant_dot_kernels.hpp"
 
@@ -50,20 +51,9 @@ float dot_chunks(const float* x, int n, Widen widen) {
 
 }  // namespace
 
+// The float loop is kernels::dot (ops.cpp): one implementation for weights and activations alike.
 float dot_f32(const std::byte* weights, const float* x, int n) {
-  const auto* w = reinterpret_cast<const float*>(weights);
-  f32x4 acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {};
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    acc0 += load4(w + i) * load4(x + i);
-    acc1 += load4(w + i + 4) * load4(x + i + 4);
-    acc2 += load4(w + i + 8) * load4(x + i + 8);
-    acc3 += load4(w + i + 12) * load4(x + i + 12);
-  }
-  const f32x4 acc = (acc0 + acc1) + (acc2 + acc3);
-  float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  for (; i < n; ++i) sum += w[i] * x[i];
-  return sum;
+  return kernels::dot(reinterpret_cast<const float*>(weights), x, n);
 }
 
 float dot_f16(const std::byte* weights, const float* x, int n) {
