@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--top-k", gen.top_k, "Keep the k most likely tokens (0: all)")->capture_default_str();
   gen_cmd->add_option("--seed", gen.seed, "Sampling seed")->capture_default_str();
   gen_cmd->add_flag("--ignore-eos", gen.ignore_eos, "Keep generating past end-of-sequence");
+  gen_cmd->add_flag("--chat", gen.chat, "Send the prompt as a user message in the model's chat template");
 
   auto* model_cmd = app.add_subcommand("model", "Inspect or synthesise GGUF models");
   model_cmd->require_subcommand(1);

@@ -21,6 +21,7 @@ struct GenerateOptions {
   int top_k = 0;
   uint64_t seed = 0;
   bool ignore_eos = false;
+  bool chat = false;   // the prompt is a user message, rendered with the model's chat template
 };
 // Prints only the generated text (then a newline); errors go to stderr.
 int run_generate(const GenerateOptions& options);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "actors/cli/commands.hpp"
+#include "kernels/chat_template.hpp"
 #include "kernels/generate.hpp"
 #include "kernels/gguf_file.hpp"
 #include "kernels/synth.hpp"
@@ -49,7 +50,13 @@ int run_generate(const GenerateOptions& options) {
     if (options.n_tokens < 0) throw std::invalid_argument("-n must be >= 0, got " + std::to_string(options.n_tokens));
     const auto model = k::Model::load(k::resolve_model_path(options.model));
     const k::Tokenizer& tokenizer = model->tokenizer();
-    const std::vector<int32_t> prompt = tokenizer.encode(options.prompt, tokenizer.vocab().add_bos);
+    std::vector<int32_t> prompt;
+    if (options.chat) {
+      const std::vector<k::ChatMessage> messages = {{"user", options.prompt}};
+      prompt = k::encode_prompt(tokenizer, k::render_chat(k::ChatTemplate::from_gguf(model->file()), messages, true));
+    } else {
+      prompt = tokenizer.encode(options.prompt, tokenizer.vocab().add_bos);
+    }
     if (prompt.empty()) throw std::invalid_argument("empty prompt, and the model adds no BOS token");
     const int context = model->hparams().context_length;
     if (static_cast<int64_t>(prompt.size()) >= context)
@@ -150,6 +157,8 @@ int run_model_info(const std::string& path_spec) {
     } else {
       std::cout << "vocab:        none\n";
     }
+    const bool has_template = file.has("tokenizer.chat_template");
+    std::cout << "template:     " << k::ChatTemplate::from_gguf(file).describe(has_template) << "\n";
     return kExitOk;
   } catch (const std::exception& e) {
     std::cerr << "pice model info: " << e.what() << "\n";

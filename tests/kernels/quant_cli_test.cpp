@@ -1,5 +1,6 @@
-// `pice model synth --type <format>` writes quantized models that `pice model info` reports type by
-// type and the engine runs (the real binary, as a user would call it).
+// The model commands of the real binary, as a user would call them: `pice model synth --type <format>`
+// writes quantized models that `pice model info` reports type by type and the engine runs, and
+// `pice generate --chat` renders the prompt with the model's chat template.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -40,6 +41,8 @@ TEST(QuantCli, SynthQ4KMRoundTripsThroughModelInfo) {
   // of layers 2 and 3 (llama.cpp's use_more_bits for 4 layers) in Q6_K; ffn_down's rows of 688 fit
   // neither 256- nor 32-blocks: F16. Norms F32.
   EXPECT_NE(info.out.find("tensors:      38 (f16: 4, f32: 9, q4_k: 22, q6_k: 3)"), std::string::npos) << info.out;
+  // Synthetic models carry no chat template: info says which format stands in.
+  EXPECT_NE(info.out.find("template:     chatml (fallback: no template)"), std::string::npos) << info.out;
 
   const auto loaded = Model::load(model);
   EXPECT_EQ(loaded->token_embedding().type, TensorType::q6_k);
@@ -60,6 +63,27 @@ TEST(QuantCli, SynthNamesTheFormatsItKnows) {
             std::string::npos)
       << bad.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "x.gguf"));
+}
+
+TEST(QuantCli, GenerateChatSendsThePromptThroughTheTemplate) {
+  pice::testing::TempDir dir;
+  const std::vector<std::string> common{"generate", "--model", "synth:tiny", "-n", "8", "--temp", "0"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  // A synthetic model has no template: ChatML stands in, and its vocab lacks the markers, so the chat
+  // prompt must be exactly the rendered ChatML text, and differ from the bare prompt.
+  const PiceRun chat = run_pice(with({"--chat", "--prompt", "Hi"}), dir.path(), "chat");
+  const PiceRun rendered =
+      run_pice(with({"--prompt", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"}), dir.path(), "rendered");
+  const PiceRun bare = run_pice(with({"--prompt", "Hi"}), dir.path(), "bare");
+  ASSERT_EQ(chat.status, 0) << chat.err;
+  ASSERT_EQ(rendered.status, 0) << rendered.err;
+  ASSERT_EQ(bare.status, 0) << bare.err;
+  EXPECT_EQ(chat.out, rendered.out);
+  EXPECT_NE(chat.out, bare.out);
 }
 
 }  // namespace
