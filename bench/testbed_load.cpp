@@ -1,0 +1,216 @@
+// testbed_load: open-loop load on a PICE gateway, every mode on the same Poisson arrivals.
+//
+//   scripts/testbed.sh -- build/bench/testbed_load --rates 0.2,0.5,1 --requests 20 --out results/run1
+//
+// For each offered rate it draws one arrival schedule and one sample of questions (from the labelled sets
+// in ../shared/datasets, else a built-in list), then replays it once per mode, one mode after the other,
+// so modes differ only in how they answer. Writes OUT-requests.csv (one row per request) and
+// OUT-summary.csv (one row per mode and rate: throughput, p50/p95 latency, time to first chunk, p50 on
+// sketch-suitable questions, where points were expanded) and prints the summary.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "actors/client.hpp"
+#include "actors/labelled_csv.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using pice::actors::LabelledQuestion;
+
+// Used when ../shared is absent: a few of each kind, labelled as the datasets label them.
+const std::vector<LabelledQuestion> kBuiltinQuestions = {
+    {true, "How can I improve my time management skills?", 0},
+    {true, "What are the benefits of regular exercise?", 0},
+    {true, "How do I prepare for a job interview?", 0},
+    {true, "What should I consider when buying a used car?", 0},
+    {true, "What are some ways to reduce stress at work?", 0},
+    {true, "How can a small city encourage people to cycle?", 0},
+    {false, "What is 17 times 23?", 0},
+    {false, "Write a haiku about autumn rain.", 0},
+    {false, "Write a Python function that reverses a string.", 0},
+    {false, "If a train leaves at 3 pm and travels 120 km at 60 km/h, when does it arrive?", 0},
+};
+
+struct Outcome {
+  std::string mode;
+  double rate = 0;
+  int index = 0;
+  bool suitable = false;
+  double arrival_s = 0, first_chunk_ms = -1, latency_ms = 0;
+  bool complete = false;
+  int points = 0, edge_points = 0, cloud_points = 0;
+  std::string error;
+};
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const double rank = p * static_cast<double>(values.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(rank)), hi = static_cast<size_t>(std::ceil(rank));
+  return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
+}
+
+std::vector<double> split_numbers(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    size_t used = 0;
+    double v = std::stod(item, &used);
+    if (used != item.size() || !(v > 0)) throw std::invalid_argument("--rates: '" + item + "' is not a positive number");
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+
+std::vector<LabelledQuestion> load_questions(const std::string& path) {
+  if (!path.empty()) return pice::actors::read_labelled_csv(path);
+  for (const char* candidate : {"../shared/datasets/sot-wizardlm/router-labels.csv",
+                                "../../shared/datasets/sot-wizardlm/router-labels.csv"})
+    if (std::filesystem::exists(candidate)) return pice::actors::read_labelled_csv(candidate);
+  std::cerr << "testbed_load: no --questions and no ../shared/datasets: using the built-in list of "
+            << kBuiltinQuestions.size() << "\n";
+  return kBuiltinQuestions;
+}
+
+// One request: sent at its arrival time, timed from then to its last chunk.
+Outcome run_one(const std::string& gateway, const std::string& mode, double rate, int index,
+                const LabelledQuestion& question, double arrival_s, int timeout_ms) {
+  Outcome o;
+  o.mode = mode;
+  o.rate = rate;
+  o.index = index;
+  o.suitable = question.suitable;
+  o.arrival_s = arrival_s;
+  pice::actors::GatewayClient client(gateway);
+  pice::messages::Request request;
+  request.question = question.question;
+  request.mode = mode;
+  const Clock::time_point start = Clock::now();
+  pice::actors::Answer answer = client.ask(request, timeout_ms, [&](const pice::messages::AnswerChunk&) {
+    if (o.first_chunk_ms < 0) o.first_chunk_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  });
+  o.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  o.complete = answer.complete();
+  o.error = answer.error;
+  o.points = static_cast<int>(answer.points.size());
+  for (const auto& p : answer.points) (p.node.rfind("edge", 0) == 0 ? o.edge_points : o.cloud_points) += 1;
+  return o;
+}
+
+std::string csv_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Open-loop Poisson load on a PICE gateway, every mode on the same arrivals"};
+  std::string gateway = std::getenv("PICE_TESTBED_GATEWAY") ? std::getenv("PICE_TESTBED_GATEWAY") : "";
+  std::string modes_text = "cloud-only,sot,route,pice", rates_text = "0.5,1", questions_path, out = "testbed";
+  int requests = 20, timeout_ms = 600000;
+  uint64_t seed = 1;
+  app.add_option("--gateway", gateway, "Gateway endpoint (default: $PICE_TESTBED_GATEWAY)");
+  app.add_option("--modes", modes_text, "Modes to compare, comma-separated")->capture_default_str();
+  app.add_option("--rates", rates_text, "Offered loads in requests/s, comma-separated")->capture_default_str();
+  app.add_option("--requests", requests, "Requests per mode and rate")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--questions", questions_path, "A labelled set (label;request CSV)");
+  app.add_option("--seed", seed, "Seed of the arrivals and the question sample")->capture_default_str();
+  app.add_option("--timeout-ms", timeout_ms, "Per-request timeout")->capture_default_str();
+  app.add_option("--out", out, "Prefix of the CSV files written")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (gateway.empty()) throw std::invalid_argument("no --gateway and PICE_TESTBED_GATEWAY is not set");
+    const std::vector<double> rates = split_numbers(rates_text);
+    const std::vector<std::string> modes = split_words(modes_text);
+    const std::vector<LabelledQuestion> questions = load_questions(questions_path);
+    if (questions.empty()) throw std::invalid_argument("no questions");
+
+    std::ofstream rows(out + "-requests.csv"), summary(out + "-summary.csv");
+    if (!rows || !summary) throw std::runtime_error("cannot write " + out + "-*.csv");
+    rows << "mode,rate,index,suitable,arrival_s,first_chunk_ms,latency_ms,complete,points,edge_points,cloud_points,error\n";
+    summary << "mode,rate,requests,completed,throughput_rps,p50_ms,p95_ms,p50_first_chunk_ms,p50_suitable_ms,"
+               "edge_points,cloud_points\n";
+    std::cout << std::fixed << std::setprecision(1);
+
+    for (size_t r = 0; r < rates.size(); ++r) {
+      // The same arrivals and questions for every mode at this rate.
+      std::mt19937_64 rng(seed * 1000003 + r);
+      std::exponential_distribution<double> gap(rates[r]);
+      std::uniform_int_distribution<size_t> pick(0, questions.size() - 1);
+      std::vector<double> arrivals;
+      std::vector<size_t> chosen;
+      double t = 0;
+      for (int i = 0; i < requests; ++i) {
+        t += gap(rng);
+        arrivals.push_back(t);
+        chosen.push_back(pick(rng));
+      }
+      for (const std::string& mode : modes) {
+        std::vector<Outcome> outcomes(static_cast<size_t>(requests));
+        std::vector<std::thread> senders;
+        const Clock::time_point epoch = Clock::now();
+        for (int i = 0; i < requests; ++i) {
+          std::this_thread::sleep_until(epoch + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(arrivals[static_cast<size_t>(i)])));
+          senders.emplace_back([&, i] {
+            outcomes[static_cast<size_t>(i)] = run_one(gateway, mode, rates[r], i, questions[chosen[static_cast<size_t>(i)]],
+                                                       arrivals[static_cast<size_t>(i)], timeout_ms);
+          });
+        }
+        for (auto& s : senders) s.join();
+        const double wall_s = std::chrono::duration<double>(Clock::now() - epoch).count();
+
+        std::vector<double> latency, first, suitable;
+        int completed = 0, edge = 0, cloud = 0;
+        for (const Outcome& o : outcomes) {
+          rows << o.mode << "," << o.rate << "," << o.index << "," << o.suitable << "," << o.arrival_s << ","
+               << o.first_chunk_ms << "," << o.latency_ms << "," << o.complete << "," << o.points << ","
+               << o.edge_points << "," << o.cloud_points << "," << csv_quote(o.error) << "\n";
+          if (!o.complete) continue;
+          ++completed;
+          latency.push_back(o.latency_ms);
+          first.push_back(o.first_chunk_ms);
+          if (o.suitable) suitable.push_back(o.latency_ms);
+          edge += o.edge_points;
+          cloud += o.cloud_points;
+        }
+        const double throughput = completed / wall_s;
+        summary << mode << "," << rates[r] << "," << requests << "," << completed << "," << throughput << ","
+                << percentile(latency, 0.5) << "," << percentile(latency, 0.95) << "," << percentile(first, 0.5) << ","
+                << percentile(suitable, 0.5) << "," << edge << "," << cloud << "\n";
+        std::cout << std::setw(10) << mode << " @ " << rates[r] << " req/s: " << completed << "/" << requests
+                  << " complete, " << std::setprecision(2) << throughput << " req/s, p50 " << std::setprecision(0)
+                  << percentile(latency, 0.5) << " ms, p95 " << percentile(latency, 0.95) << " ms, first chunk p50 "
+                  << percentile(first, 0.5) << " ms, points edge/cloud " << edge << "/" << cloud << std::endl;
+        std::cout << std::setprecision(1);
+      }
+    }
+    std::cout << "wrote " << out << "-requests.csv and " << out << "-summary.csv\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "testbed_load: " << e.what() << "\n";
+    return 2;
+  }
+}
