@@ -89,6 +89,22 @@ int main(int argc, char** argv) {
   top_cmd->add_flag("--once", top.once, "Print one snapshot and exit");
   top_cmd->add_option("--window-ms", top.window_ms, "How long each refresh listens")->capture_default_str();
 
+  EvalOptions eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Compare two modes' answers with a judge model, both orders, per category");
+  eval_cmd->add_option("--connect", eval.connect, "The node whose gateway answers (its base address)")->required();
+  eval_cmd->add_option("--modes", eval.modes, "Two modes, comma-separated: wins are counted for the first")
+      ->delimiter(',')->required();
+  eval_cmd->add_option("--judge", eval.judge_url, "OpenAI-compatible base URL of the judge, e.g. http://host:8080/v1")
+      ->required();
+  eval_cmd->add_option("--judge-model", eval.judge_model, "Model name sent to the judge")->capture_default_str();
+  eval_cmd->add_option("--judge-key-env", eval.judge_key_env, "Environment variable with the judge's API key")
+      ->capture_default_str();
+  eval_cmd->add_option("--questions", eval.questions_path, "Labelled CSV (label;request); the label is the category");
+  eval_cmd->add_option("--text", eval.texts, "A question (repeatable)");
+  eval_cmd->add_option("--limit", eval.limit, "At most this many questions");
+  eval_cmd->add_option("--timeout-ms", eval.timeout_ms, "Per answer and per judgement")->capture_default_str();
+  eval_cmd->add_option("--csv", eval.csv_path, "Write per-question verdicts here");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -106,6 +122,7 @@ int main(int argc, char** argv) {
   if (*synth_cmd) return run_model_synth(synth);
   if (*info_cmd) return run_model_info(info_path);
   if (*top_cmd) return run_top(top);
+  if (*eval_cmd) return run_eval(eval);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

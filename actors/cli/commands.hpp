@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pice::cli {
 
@@ -54,6 +55,20 @@ struct AskOptions {
   bool verbose = false;                // the node's log lines (all-in-one) on stderr
 };
 int run_ask(const AskOptions& options);
+
+struct EvalOptions {
+  std::string connect;                  // the gateway's node address (both modes are asked there)
+  std::vector<std::string> modes;       // exactly two: the first is the one whose wins are counted
+  std::string judge_url;                // an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
+  std::string judge_model = "judge";
+  std::string judge_key_env = "OPENAI_API_KEY";   // the environment variable holding the judge's API key
+  std::string questions_path;           // label;request CSV (the label becomes the category)
+  std::vector<std::string> texts;       // more questions, category "given"
+  int limit = 0;                        // at most this many questions (0: all)
+  int timeout_ms = 600000;
+  std::string csv_path;                 // per-question verdicts
+};
+int run_eval(const EvalOptions& options);
 
 struct TokenizeOptions {
   std::string model;
