@@ -156,8 +156,9 @@ long proc_status_kb(pid_t pid, const std::string& field) {
 int inflight_now(int port) {
   HttpConnection c(port);
   HttpResponse r = c.request("GET", "/metrics");
-  size_t at = r.body.find("\npice_http_inflight_requests ");
-  return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + 29));
+  const std::string sample = "\npice_http_inflight_requests ";
+  size_t at = r.body.find(sample);
+  return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + sample.size()));
 }
 
 double percentile(std::vector<double> v, double p) {
