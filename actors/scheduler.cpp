@@ -84,9 +84,25 @@ class Scheduler {
   }
 
   // A result from a board or from the cloud worker: the board is one task lighter; the ensemble judges it.
+  // Only a result that answers a point still open, under that point's own task id, gets that far: a
+  // board that sends garbage (a wrong point index, an unknown task) must not close a point it did not
+  // expand, or the real expansion would later be dropped as a duplicate and the answer never end.
   void on_result(messages::Envelope& envelope) {
-    const auto& result = std::get<messages::ExpansionResult>(envelope.body);
+    auto& result = std::get<messages::ExpansionResult>(envelope.body);
+    auto it = requests_.find(envelope.request_id);
+    if (it == requests_.end()) {  // a late duplicate of a finished request: its board is still one task lighter
+      fleet_.task_finished(result.node);
+      return;
+    }
+    auto task = it->second.tasks.find(result.point_index);
+    if (task == it->second.tasks.end() || task->second.envelope.task_id != envelope.task_id) {
+      ++results_rejected_;
+      spdlog::warn("scheduler: result for task '{}' with point index {} from '{}' matches no open point; dropped",
+                   envelope.task_id, result.point_index, envelope.sender);
+      return;
+    }
     fleet_.task_finished(result.node);
+    if (result.error.empty() && result.text.empty()) result.error = "an empty expansion";
     self_->send(ensemble_, result_atom::value, std::move(envelope));
   }
 
@@ -140,6 +156,7 @@ class Scheduler {
     t.counters["points_dispatched"] = points_dispatched_;
     t.counters["points_on_cloud"] = points_on_cloud_;
     t.counters["redispatches"] = redispatches_;
+    t.counters["results_rejected"] = results_rejected_;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
     t.gauges["boards"] = static_cast<double>(fleet_.size());
     messages::Envelope env;
@@ -241,7 +258,7 @@ class Scheduler {
   Fleet fleet_;
   std::map<std::string, RequestState> requests_;
   uint64_t requests_started_ = 0, requests_finished_ = 0;
-  uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0;
+  uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
 };
 
 }  // namespace

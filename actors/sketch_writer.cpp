@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "actors/text.hpp"
 #include "kernels/model.hpp"
@@ -123,9 +124,16 @@ Sketch write_sketch(std::shared_ptr<const kernels::Model> model, std::string_vie
                     const std::function<void(int, const std::string&)>& on_point) {
   const std::string prompt = sketch_prompt(question, budget);
   const int per_point = budget.max_words_per_point * 4 + 12;
-  const int wanted = static_cast<int>(model->tokenizer().encode(prompt, true).size()) +
-                     budget.max_points * per_point;
-  SketchRun run(model, budget, sampling, std::min(wanted, model->hparams().context_length));
+  const int prompt_tokens = static_cast<int>(model->tokenizer().encode(prompt, true).size());
+  const int context = model->hparams().context_length;
+  // Said here, in the client's terms, rather than as a KV cache overflow deep in the forward pass.
+  if (prompt_tokens + per_point > context)
+    throw std::invalid_argument("the question is too long for the model: its sketch prompt is " +
+                                std::to_string(prompt_tokens) + " tokens and " + model->name() +
+                                " has a context of " + std::to_string(context) + " tokens (" +
+                                std::to_string(per_point) + " are needed for the first point)");
+  const int wanted = prompt_tokens + budget.max_points * per_point;
+  SketchRun run(model, budget, sampling, std::min(wanted, context));
   run.feed_prompt(prompt);
 
   Sketch sketch;

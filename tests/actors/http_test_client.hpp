@@ -112,14 +112,21 @@ class HttpConnection {
   HttpResponse read_response() {
     HttpResponse r = read_head();
     if (r.status == 100) r = read_head();  // 100 Continue precedes the real response
-    if (r.header("transfer-encoding") == "chunked") {
-      while (auto data = next_chunk()) r.body += *data;
-    } else if (!r.header("content-length").empty()) {
-      r.body = read_exactly(std::stoul(r.header("content-length")));
-    } else {
-      r.body = read_until_close();
-    }
+    r.body = read_body(r);
     return r;
+  }
+
+  // The body of the response whose head was just read, framed as that head says.
+  std::string read_body(const HttpResponse& head) {
+    std::string body;
+    if (head.header("transfer-encoding") == "chunked") {
+      while (auto data = next_chunk()) body += *data;
+    } else if (!head.header("content-length").empty()) {
+      body = read_exactly(std::stoul(head.header("content-length")));
+    } else {
+      body = read_until_close();
+    }
+    return body;
   }
 
   // The data of the next chunk of a chunked body; nullopt after the last (empty) chunk.

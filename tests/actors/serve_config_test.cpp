@@ -68,5 +68,18 @@ TEST(ServeConfig, AnAddressInUseIsAClearStartFailure) {
   EXPECT_TRUE(first.running());
 }
 
+TEST(ServeConfig, AModelFileThatIsNotGgufIsAClearStartFailure) {
+  TempDir dir;
+  const auto model = dir.path() / "model.gguf";
+  std::ofstream(model) << "GGML this is not a GGUF file";
+  std::string err;
+  int status = serve_with(dir, "[node]\nrole = \"edge\"\nconnect = \"tcp://127.0.0.1:7700\"\n[slm]\nmodel = \"" +
+                                   model.string() + "\"\n",
+                          &err);
+  EXPECT_EQ(status, 1) << err;
+  EXPECT_NE(err.find(model.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("not a GGUF file"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace pice::testing

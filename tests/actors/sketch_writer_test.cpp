@@ -86,5 +86,19 @@ TEST_F(SketchWriterTest, PromptCarriesTheQuestionAndBudget) {
   EXPECT_NE(prompt.find("at most 5 words"), std::string::npos);
 }
 
+TEST_F(SketchWriterTest, AQuestionLongerThanTheContextIsRefusedInTokens) {
+  std::string question;
+  for (int i = 0; question.size() < 8000; ++i) question += "word" + std::to_string(i) + " ";
+  const int context = model_->hparams().context_length;
+  try {
+    write_sketch(model_, question, SketchBudget{2, 4, 5}, kernels::SamplingParams{}, {});
+    FAIL() << "a question of " << question.size() << " bytes fit a context of " << context;
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the question is too long"), std::string::npos) << what;
+    EXPECT_NE(what.find("context of " + std::to_string(context) + " tokens"), std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace pice::actors
