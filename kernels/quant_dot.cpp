@@ -165,8 +165,9 @@ FloatRowDot float_row_dot(TensorType t, DotPath path) {
     return t == TensorType::f32 ? quant::avx2::dot_f32 : t == TensorType::f16 ? quant::avx2::dot_f16 : quant::avx2::dot_bf16;
 #endif
 #if defined(PICE_HAVE_NEON_KERNELS)
-  if (path == DotPath::neon || path == DotPath::neon_dotprod)   // the dot-product extension has no float use
-    return t == TensorType::f32 ? quant::neon::dot_f32 : t == TensorType::f16 ? quant::neon::dot_f16 : quant::neon::dot_bf16;
+  // The dot-product extension has no float use; F32's portable loop is NEON already (quant_dot_kernels.hpp).
+  if ((path == DotPath::neon || path == DotPath::neon_dotprod) && t != TensorType::f32)
+    return t == TensorType::f16 ? quant::neon::dot_f16 : quant::neon::dot_bf16;
 #endif
   return t == TensorType::f32 ? quant::portable::dot_f32 : t == TensorType::f16 ? quant::portable::dot_f16 : quant::portable::dot_bf16;
 }

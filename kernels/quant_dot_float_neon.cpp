@@ -1,7 +1,8 @@
-// NEON float dots of F32, F16 and BF16 weight rows (ARM64 only, every ARMv8 CPU). FMLA fuses the
-// multiply and the add that the portable loop, without -ffast-math, must keep apart; F16 widens with
-// FCVTL and BF16 with a 16-bit USHLL, in registers, so that a half-precision row costs one
-// instruction per 4 values more than a float row and half its memory traffic.
+// NEON float dots of F16 and BF16 weight rows (ARM64 only, every ARMv8 CPU): F16 widens with FCVTL
+// and BF16 with a 16-bit USHLL, in registers, so that a half-precision row costs one instruction per
+// 4 values more than a float row, and half its memory traffic. F32 has no NEON kernel: g++ already
+// compiles the portable loop (kernels::dot) to NEON loads and FMLA, in fewer instructions than
+// intrinsics written like these (docs/BENCHMARKS.md, ARM64).
 #include "kernels/quant_dot_kernels.hpp"
 
 #if defined(PICE_HAVE_NEON_KERNELS)
@@ -17,11 +18,6 @@ namespace pice::kernels::quant::neon {
 namespace {
 
 // 4 weights from element i on, as floats.
-struct LoadF32 {
-  const float* w;
-  float32x4_t operator()(int i) const { return vld1q_f32(w + i); }
-  float scalar(int i) const { return w[i]; }
-};
 struct LoadF16 {
   const uint16_t* w;
   float32x4_t operator()(int i) const { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w + i))); }
@@ -51,10 +47,6 @@ inline float dot_with(Load load, const float* x, int n) {
 }
 
 }  // namespace
-
-float dot_f32(const std::byte* weights, const float* x, int n) {
-  return dot_with(LoadF32{reinterpret_cast<const float*>(weights)}, x, n);
-}
 
 float dot_f16(const std::byte* weights, const float* x, int n) {
   return dot_with(LoadF16{reinterpret_cast<const uint16_t*>(weights)}, x, n);

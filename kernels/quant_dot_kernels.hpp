@@ -37,9 +37,9 @@ float dot_q4_0(const std::byte* weights, const void* activations, int n);
 
 #if defined(__aarch64__)
 #define PICE_HAVE_NEON_KERNELS 1
-// ARMv8 NEON (quant_dot_neon.cpp, quant_dot_float_neon.cpp): every ARM64 CPU has it.
+// ARMv8 NEON (quant_dot_neon.cpp, quant_dot_float_neon.cpp): every ARM64 CPU has it. F32 uses the
+// portable kernel, which g++ compiles to NEON already.
 namespace neon {
-float dot_f32(const std::byte* weights, const float* x, int n);
 float dot_f16(const std::byte* weights, const float* x, int n);
 float dot_bf16(const std::byte* weights, const float* x, int n);
 float dot_q8_0(const std::byte* weights, const void* activations, int n);

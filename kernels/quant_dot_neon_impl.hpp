@@ -14,6 +14,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/quant_blocks.hpp"
 #include "kernels/quant_dot.hpp"
@@ -68,35 +69,60 @@ float dot_q4_0(const std::byte* weights, const void* activations, int n) {
   });
 }
 
+// The 8 scales and 8 mins of a Q4_K super-block (scale_min_k4) unpacked with 32-bit word operations:
+// bytes 0-3 hold scales 0-3 (and the top bits of scales 4-7), bytes 4-7 mins 0-3 (and the top bits of
+// mins 4-7), bytes 8-11 the low nibbles of scales and mins 4-7.
+inline void scales_mins_k4(const uint8_t* packed, uint8_t* sc, uint8_t* m) {
+  uint32_t a, b, c;
+  std::memcpy(&a, packed, 4);
+  std::memcpy(&b, packed + 4, 4);
+  std::memcpy(&c, packed + 8, 4);
+  const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
+  const uint32_t words[4] = {a & low6, (c & low4) | (((a >> 6) & top2) << 4), b & low6,
+                             ((c >> 4) & low4) | (((b >> 6) & top2) << 4)};
+  std::memcpy(sc, words, 8);
+  std::memcpy(m, words + 2, 8);
+}
+
 // sum over sub-blocks s of (d sc_s q - dmin m_s) x = d * sum_s sc_s (q . x)_s - dmin * sum_s m_s (sum x)_s:
 // the nibbles are multiplied as they are, and the mins meet the activations' sums of 32 once per block.
+// (A super-block is 256 values: one accumulator chain is enough.)
 template <class Dot>
 float dot_q4_k(const std::byte* weights, const void* activations, int n) {
   const auto* w = reinterpret_cast<const BlockQ4K*>(weights);
   const auto* x = static_cast<const ActivationQ8_256*>(activations);
   const uint8x16_t low4 = vdupq_n_u8(0x0f);
+  const int32x4_t zero = vdupq_n_s32(0);
+  float32x4_t acc = vdupq_n_f32(0);
   float mins = 0;
-  const float scaled = sum_blocks(n / kBlock256, [&](float32x4_t acc, int b) {
+  for (int b = 0; b < n / kBlock256; ++b) {
     uint8_t sc[8], m[8];
-    for (int s = 0; s < 8; ++s) scale_min_k4(w[b].scales, s, sc[s], m[s]);
+    scales_mins_k4(w[b].scales, sc, m);
     const int16x8_t sums32 = vpaddq_s16(vld1q_s16(x[b].sums), vld1q_s16(x[b].sums + 8));
     const int16x8_t m16 = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(m)));
     const int32_t min_dot = vaddvq_s32(vmlal_high_s16(vmull_s16(vget_low_s16(sums32), vget_low_s16(m16)), sums32, m16));
     mins += half(w[b].dmin) * x[b].d * static_cast<float>(min_dot);
-    int32x4_t isum = vdupq_n_s32(0);
+    const int32x4_t scales_lo = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vld1_u8(sc))))),
+                    scales_hi = vreinterpretq_s32_u32(vmovl_high_u16(vmovl_u8(vld1_u8(sc))));
+    int32x4_t isum = zero;
     for (int c = 0; c < 4; ++c) {
       const uint8x16_t r0 = vld1q_u8(w[b].qs + 32 * c), r1 = vld1q_u8(w[b].qs + 32 * c + 16);
       const int8_t* xq = x[b].q + 64 * c;
-      const int32x4_t lo = Dot::step(Dot::step(vdupq_n_s32(0), vreinterpretq_s8_u8(vandq_u8(r0, low4)), vld1q_s8(xq)),
+      const int32x4_t lo = Dot::step(Dot::step(zero, vreinterpretq_s8_u8(vandq_u8(r0, low4)), vld1q_s8(xq)),
                                      vreinterpretq_s8_u8(vandq_u8(r1, low4)), vld1q_s8(xq + 16));
-      const int32x4_t hi = Dot::step(Dot::step(vdupq_n_s32(0), vreinterpretq_s8_u8(vshrq_n_u8(r0, 4)), vld1q_s8(xq + 32)),
+      const int32x4_t hi = Dot::step(Dot::step(zero, vreinterpretq_s8_u8(vshrq_n_u8(r0, 4)), vld1q_s8(xq + 32)),
                                      vreinterpretq_s8_u8(vshrq_n_u8(r1, 4)), vld1q_s8(xq + 48));
-      isum = vmlaq_n_s32(isum, lo, sc[2 * c]);
-      isum = vmlaq_n_s32(isum, hi, sc[2 * c + 1]);
+      // Sub-blocks 2c and 2c + 1: lanes 2c % 4 and 2c % 4 + 1 of the scale vectors.
+      const int32x4_t scales = c < 2 ? scales_lo : scales_hi;
+      if (c % 2 == 0) {
+        isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, lo, scales, 0), hi, scales, 1);
+      } else {
+        isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, lo, scales, 2), hi, scales, 3);
+      }
     }
-    return vfmaq_n_f32(acc, vcvtq_f32_s32(isum), half(w[b].d) * x[b].d);
-  });
-  return scaled - mins;
+    acc = vfmaq_n_f32(acc, vcvtq_f32_s32(isum), half(w[b].d) * x[b].d);
+  }
+  return vaddvq_f32(acc) - mins;
 }
 
 // The 6-bit values are assembled unsigned (0..63) 16 at a time, one sub-block per register; the offset
@@ -107,40 +133,49 @@ float dot_q6_k(const std::byte* weights, const void* activations, int n) {
   const auto* x = static_cast<const ActivationQ8_256*>(activations);
   const uint8x16_t low4 = vdupq_n_u8(0x0f), bits01 = vdupq_n_u8(0x03), bits23 = vdupq_n_u8(0x0c),
                    bits45 = vdupq_n_u8(0x30), bits67 = vdupq_n_u8(0xc0);
+  const int32x4_t zero = vdupq_n_s32(0);
+  float32x4_t acc = vdupq_n_f32(0);
   float offsets = 0;
-  const float scaled = sum_blocks(n / kBlock256, [&](float32x4_t acc, int b) {
+  for (int b = 0; b < n / kBlock256; ++b) {
     const int8x16_t scales = vld1q_s8(w[b].scales);
-    const int16x8_t sc_lo = vmovl_s8(vget_low_s8(scales)), sc_hi = vmovl_high_s8(scales);
+    const int16x8_t sc16[2] = {vmovl_s8(vget_low_s8(scales)), vmovl_high_s8(scales)};
     const int16x8_t sums_lo = vld1q_s16(x[b].sums), sums_hi = vld1q_s16(x[b].sums + 8);
-    int32x4_t od = vmull_s16(vget_low_s16(sc_lo), vget_low_s16(sums_lo));
-    od = vmlal_high_s16(od, sc_lo, sums_lo);
-    od = vmlal_s16(od, vget_low_s16(sc_hi), vget_low_s16(sums_hi));
-    od = vmlal_high_s16(od, sc_hi, sums_hi);
+    int32x4_t od = vmull_s16(vget_low_s16(sc16[0]), vget_low_s16(sums_lo));
+    od = vmlal_high_s16(od, sc16[0], sums_lo);
+    od = vmlal_s16(od, vget_low_s16(sc16[1]), vget_low_s16(sums_hi));
+    od = vmlal_high_s16(od, sc16[1], sums_hi);
     const float scale = half(w[b].d) * x[b].d;
     offsets += scale * static_cast<float>(32 * vaddvq_s32(od));
 
-    int32x4_t isum = vdupq_n_s32(0);
+    int32x4_t isum = zero;
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = w[b].ql + 64 * h;
       const uint8_t* qh = w[b].qh + 32 * h;
       const int8_t* xq = x[b].q + 128 * h;
-      const int8_t* sc = w[b].scales + 8 * h;
+      // Scales of sub-blocks 8h .. 8h + 7 as 32-bit lanes: sub-block 8h + k is lane k % 4 of sc[k / 4].
+      const int32x4_t sc[2] = {vmovl_s16(vget_low_s16(sc16[h])), vmovl_high_s16(sc16[h])};
       for (int j = 0; j < 2; ++j) {   // values 16j..16j+15 of each quarter of the half
         const uint8x16_t l0 = vld1q_u8(ql + 16 * j), l1 = vld1q_u8(ql + 32 + 16 * j), hb = vld1q_u8(qh + 16 * j);
         const uint8x16_t q0 = vorrq_u8(vandq_u8(l0, low4), vshlq_n_u8(vandq_u8(hb, bits01), 4));
         const uint8x16_t q1 = vorrq_u8(vandq_u8(l1, low4), vshlq_n_u8(vandq_u8(hb, bits23), 2));
         const uint8x16_t q2 = vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(hb, bits45));
         const uint8x16_t q3 = vorrq_u8(vshrq_n_u8(l1, 4), vshrq_n_u8(vandq_u8(hb, bits67), 2));
-        const int32x4_t zero = vdupq_n_s32(0);
-        isum = vmlaq_n_s32(isum, Dot::step(zero, vreinterpretq_s8_u8(q0), vld1q_s8(xq + 16 * j)), sc[j]);
-        isum = vmlaq_n_s32(isum, Dot::step(zero, vreinterpretq_s8_u8(q1), vld1q_s8(xq + 32 + 16 * j)), sc[2 + j]);
-        isum = vmlaq_n_s32(isum, Dot::step(zero, vreinterpretq_s8_u8(q2), vld1q_s8(xq + 64 + 16 * j)), sc[4 + j]);
-        isum = vmlaq_n_s32(isum, Dot::step(zero, vreinterpretq_s8_u8(q3), vld1q_s8(xq + 96 + 16 * j)), sc[6 + j]);
+        const int32x4_t p0 = Dot::step(zero, vreinterpretq_s8_u8(q0), vld1q_s8(xq + 16 * j));        // sub-block 8h + j
+        const int32x4_t p1 = Dot::step(zero, vreinterpretq_s8_u8(q1), vld1q_s8(xq + 32 + 16 * j));   // 8h + 2 + j
+        const int32x4_t p2 = Dot::step(zero, vreinterpretq_s8_u8(q2), vld1q_s8(xq + 64 + 16 * j));   // 8h + 4 + j
+        const int32x4_t p3 = Dot::step(zero, vreinterpretq_s8_u8(q3), vld1q_s8(xq + 96 + 16 * j));   // 8h + 6 + j
+        if (j == 0) {
+          isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, p0, sc[0], 0), p1, sc[0], 2);
+          isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, p2, sc[1], 0), p3, sc[1], 2);
+        } else {
+          isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, p0, sc[0], 1), p1, sc[0], 3);
+          isum = vmlaq_laneq_s32(vmlaq_laneq_s32(isum, p2, sc[1], 1), p3, sc[1], 3);
+        }
       }
     }
-    return vfmaq_n_f32(acc, vcvtq_f32_s32(isum), scale);
-  });
-  return scaled - offsets;
+    acc = vfmaq_n_f32(acc, vcvtq_f32_s32(isum), scale);
+  }
+  return vaddvq_f32(acc) - offsets;
 }
 
 }  // namespace

@@ -71,5 +71,39 @@ cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/$triple
   "${launcher[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
-cd "$build_dir"
-ctest --output-on-failure -j "${CROSS_TEST_JOBS:-$(nproc)}" --timeout 900 "$@"
+(cd "$build_dir" && ctest --output-on-failure -j "${CROSS_TEST_JOBS:-$(nproc)}" --timeout 900 "$@")
+
+# A mixed fleet, as deployed: an ARM64 edge node (under qemu) attached to an x86-64 cloud node, asked
+# through the native client; at least one point must be expanded by the ARM64 board. Needs the
+# native build (scripts/build.sh); skipped, saying so, without it or when ctest got a selection.
+native=${NATIVE_BUILD_DIR:-build}/pice
+if [ $# -gt 0 ]; then
+  echo "cross_test: mixed fleet skipped (a test selection was given)"
+elif [ ! -x "$native" ]; then
+  echo "cross_test: mixed fleet skipped: no native $native (run scripts/build.sh first)"
+else
+  logs=$(mktemp -d)
+  pids=()
+  stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+  trap 'stop; rm -rf "$logs"' EXIT
+  address="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
+  "$native" serve --config config/cloud.toml --listen "$address" --node-id x86-cloud 2>"$logs/cloud.err" >/dev/null &
+  pids+=($!)
+  qemu-aarch64 -L /usr/$triplet "$build_dir/pice" serve --config config/edge.toml --connect "$address" \
+    --node-id arm64-edge 2>"$logs/edge.err" >/dev/null &
+  pids+=($!)
+  for _ in $(seq 240); do grep -q "board 'arm64-edge' attached" "$logs/cloud.err" && break; sleep 0.5; done
+  if ! grep -q "board 'arm64-edge' attached" "$logs/cloud.err"; then
+    echo "cross_test: FAILED: the ARM64 edge did not attach to the x86-64 cloud within 120 s" >&2
+    tail -20 "$logs/cloud.err" "$logs/edge.err" >&2
+    exit 1
+  fi
+  if ! timeout 300 "$native" ask --json --connect "$address" "What are good habits for staying healthy?" >"$logs/answer.jsonl" 2>"$logs/ask.err" ||
+     ! grep -q '"node":"arm64-edge"' "$logs/answer.jsonl"; then
+    echo "cross_test: FAILED: no point of the answer was expanded by the ARM64 edge" >&2
+    cat "$logs/answer.jsonl" "$logs/ask.err" >&2
+    tail -20 "$logs/edge.err" >&2
+    exit 1
+  fi
+  echo "cross_test: mixed fleet: the ARM64 edge (qemu) expanded $(grep -c '"node":"arm64-edge"' "$logs/answer.jsonl") point(s) for the x86-64 cloud"
+fi
