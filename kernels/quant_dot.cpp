@@ -1,8 +1,9 @@
 // Activation quantization and the choice of dot kernel (the kernels are in quant_dot_portable.cpp,
-// quant_dot_avx2.cpp and quant_dot_float*.cpp).
+// quant_dot_avx2.cpp, quant_dot_avx512.cpp, quant_dot_neon*.cpp and quant_dot_float*.cpp).
 #include "kernels/quant_dot.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,10 @@
 #include <string>
 
 #include "kernels/quant_dot_kernels.hpp"
+
+#if defined(PICE_HAVE_NEON_KERNELS)
+#include <sys/auxv.h>
+#endif
 
 namespace pice::kernels {
 namespace {
@@ -61,19 +66,31 @@ int block_of(TensorType t) { return t == TensorType::q8_0 || t == TensorType::q4
 }
 
 bool cpu_has(DotPath path) {
+  switch (path) {
+    case DotPath::portable:
+      return true;
 #if defined(PICE_HAVE_AVX2_KERNELS)
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  if (path == DotPath::avx2) return avx2;
-  return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-#else
-  return path == DotPath::portable;
+    case DotPath::avx2:
+    case DotPath::avx512: {
+      __builtin_cpu_init();
+      const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      if (path == DotPath::avx2) return avx2;
+      return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    }
 #endif
-}
-
-const char* path_text(DotPath path) {
-  return path == DotPath::avx512 ? "AVX-512 VNNI" : path == DotPath::avx2 ? "AVX2, FMA or F16C" : "nothing";
+#if defined(PICE_HAVE_NEON_KERNELS)
+    case DotPath::neon:
+    case DotPath::neon_dotprod: {
+      // The kernel's view of the CPU (qemu-user reports the features of the CPU it emulates).
+      const unsigned long hwcap = getauxval(AT_HWCAP);
+      const bool neon = (hwcap & HWCAP_ASIMD) != 0;
+      return path == DotPath::neon ? neon : neon && (hwcap & HWCAP_ASIMDDP) != 0;
+    }
+#endif
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -103,9 +120,24 @@ void QuantizedActivations::quantize(TensorType weight_type, const float* x, int 
   }
 }
 
+const char* dot_path_name(DotPath path) {
+  switch (path) {
+    case DotPath::portable: return "portable";
+    case DotPath::avx2: return "avx2";
+    case DotPath::avx512: return "avx512";
+    case DotPath::neon: return "neon";
+    case DotPath::neon_dotprod: return "neon_dotprod";
+  }
+  return "unknown";
+}
+
 bool dot_path_available(DotPath path) {
-  static const bool avx2 = cpu_has(DotPath::avx2), avx512 = cpu_has(DotPath::avx512);
-  return path == DotPath::portable || (path == DotPath::avx2 && avx2) || (path == DotPath::avx512 && avx512);
+  static const std::array<bool, std::size(kDotPaths)> has = [] {
+    std::array<bool, std::size(kDotPaths)> h{};
+    for (const DotPath p : kDotPaths) h[static_cast<size_t>(p)] = cpu_has(p);
+    return h;
+  }();
+  return has.at(static_cast<size_t>(path));
 }
 
 DotPath best_dot_path() {
@@ -113,35 +145,64 @@ DotPath best_dot_path() {
     const char* simd = std::getenv("PICE_SIMD");
     const std::string cap = simd != nullptr ? simd : "";
     if (cap == "off") return DotPath::portable;
-    if (cap != "avx2" && dot_path_available(DotPath::avx512)) return DotPath::avx512;
-    return dot_path_available(DotPath::avx2) ? DotPath::avx2 : DotPath::portable;
+    // Widest first; a cap leaves out the paths above it in its family.
+    for (const DotPath p : {DotPath::avx512, DotPath::avx2, DotPath::neon_dotprod, DotPath::neon}) {
+      if ((cap == "avx2" && p == DotPath::avx512) || (cap == "neon" && p == DotPath::neon_dotprod)) continue;
+      if (dot_path_available(p)) return p;
+    }
+    return DotPath::portable;
   }();
   return best;
 }
 
 FloatRowDot float_row_dot(TensorType t, DotPath path) {
-  if (!dot_path_available(path)) throw std::invalid_argument(std::string("float_row_dot: this CPU lacks ") + path_text(path));
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("float_row_dot: this CPU has no ") + dot_path_name(path) + " path");
   if (t != TensorType::f32 && t != TensorType::f16 && t != TensorType::bf16)
     throw std::invalid_argument("float_row_dot: tensor type " + std::string(tensor_type_name(t)) +
                                 " has no float dot product (f32, f16, bf16)");
 #if defined(PICE_HAVE_AVX2_KERNELS)
-  if (path != DotPath::portable)   // AVX-512 has no float kernels of its own: AVX2's are memory-bound already
+  if (path == DotPath::avx2 || path == DotPath::avx512)   // AVX-512 has no float kernels of its own: AVX2's are memory-bound already
     return t == TensorType::f32 ? quant::avx2::dot_f32 : t == TensorType::f16 ? quant::avx2::dot_f16 : quant::avx2::dot_bf16;
+#endif
+#if defined(PICE_HAVE_NEON_KERNELS)
+  // The dot-product extension has no float use; F32's portable loop is NEON already (quant_dot_kernels.hpp).
+  if ((path == DotPath::neon || path == DotPath::neon_dotprod) && t != TensorType::f32)
+    return t == TensorType::f16 ? quant::neon::dot_f16 : quant::neon::dot_bf16;
 #endif
   return t == TensorType::f32 ? quant::portable::dot_f32 : t == TensorType::f16 ? quant::portable::dot_f16 : quant::portable::dot_bf16;
 }
 
 RowDot row_dot(TensorType t, DotPath path) {
-  if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot: this CPU lacks ") + path_text(path));
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot: this CPU has no ") + dot_path_name(path) + " path");
 #if defined(PICE_HAVE_AVX2_KERNELS)
   if (path == DotPath::avx512 && t == TensorType::q8_0) return quant::avx512::dot_q8_0;
   if (path == DotPath::avx512 && t == TensorType::q4_0) return quant::avx512::dot_q4_0;
-  if (path != DotPath::portable) {
+  if (path == DotPath::avx2 || path == DotPath::avx512) {
     switch (t) {
       case TensorType::q8_0: return quant::avx2::dot_q8_0;
       case TensorType::q4_0: return quant::avx2::dot_q4_0;
       case TensorType::q4_k: return quant::avx2::dot_q4_k;
       case TensorType::q6_k: return quant::avx2::dot_q6_k;
+      default: no_integer_dot(t, "row_dot");
+    }
+  }
+#endif
+#if defined(PICE_HAVE_NEON_KERNELS)
+  if (path == DotPath::neon_dotprod) {
+    switch (t) {
+      case TensorType::q8_0: return quant::neon_dotprod::dot_q8_0;
+      case TensorType::q4_0: return quant::neon_dotprod::dot_q4_0;
+      case TensorType::q4_k: return quant::neon_dotprod::dot_q4_k;
+      case TensorType::q6_k: return quant::neon_dotprod::dot_q6_k;
+      default: no_integer_dot(t, "row_dot");
+    }
+  }
+  if (path == DotPath::neon) {
+    switch (t) {
+      case TensorType::q8_0: return quant::neon::dot_q8_0;
+      case TensorType::q4_0: return quant::neon::dot_q4_0;
+      case TensorType::q4_k: return quant::neon::dot_q4_k;
+      case TensorType::q6_k: return quant::neon::dot_q6_k;
       default: no_integer_dot(t, "row_dot");
     }
   }

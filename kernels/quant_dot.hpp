@@ -9,8 +9,9 @@
 //   q4_k, q6_k     256 int8 + float scale + sums of each 16    (ActivationQ8_256)
 //
 // F32, F16 and BF16 rows have float dots instead (float_row_dot). Each kernel has a portable C++
-// implementation (builds everywhere, ARM64 included) and an AVX2 one, Q8_0 and Q4_0 an AVX-512 VNNI
-// one too; the widest the CPU has is picked at run time (best_dot_path).
+// implementation (builds everywhere) and per CPU family SIMD ones: on x86-64 AVX2 (and AVX-512 VNNI
+// for Q8_0 and Q4_0), on ARM64 NEON (and the dot-product extension for the integer dots); the widest
+// the CPU has is picked at run time (best_dot_path).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -47,13 +48,18 @@ class QuantizedActivations {
   size_t row_bytes_ = 0;
 };
 
-// avx512: AVX-512 VNNI kernels for Q8_0 and Q4_0, the AVX2 ones for the other types.
-enum class DotPath { portable, avx2, avx512 };
+// avx512: AVX-512 VNNI kernels for Q8_0 and Q4_0, the AVX2 ones for the other types (x86-64).
+// neon_dotprod: SDOT kernels for the integer dots, the NEON ones for the float types (ARM64).
+enum class DotPath { portable, avx2, avx512, neon, neon_dotprod };
+inline constexpr DotPath kDotPaths[] = {DotPath::portable, DotPath::avx2, DotPath::avx512, DotPath::neon,
+                                        DotPath::neon_dotprod};
 // The widest path the CPU has (AVX2 needs AVX2, FMA and F16C; avx512 also AVX-512 F, BW, VL and
-// VNNI), capped by the environment variable PICE_SIMD ("off": portable, "avx2": at most AVX2);
-// decided once per process.
+// VNNI; neon needs ASIMD, neon_dotprod also ASIMDDP, from the kernel's HWCAP), capped by the
+// environment variable PICE_SIMD ("off": portable, "avx2": at most AVX2, "neon": NEON without the
+// dot-product extension); decided once per process.
 DotPath best_dot_path();
 bool dot_path_available(DotPath path);
+const char* dot_path_name(DotPath path);   // "portable", "avx2", "avx512", "neon", "neon_dotprod"
 
 // The dot product of one F32, F16 or BF16 weight row with a float row (no activation quantization;
 // F16/BF16 are widened in registers).

@@ -35,4 +35,27 @@ float dot_q4_0(const std::byte* weights, const void* activations, int n);
 }  // namespace avx512
 #endif
 
+#if defined(__aarch64__)
+#define PICE_HAVE_NEON_KERNELS 1
+// ARMv8 NEON (quant_dot_neon.cpp, quant_dot_float_neon.cpp): every ARM64 CPU has it. F32 uses the
+// portable kernel, which g++ compiles to NEON already.
+namespace neon {
+float dot_f16(const std::byte* weights, const float* x, int n);
+float dot_bf16(const std::byte* weights, const float* x, int n);
+float dot_q8_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_k(const std::byte* weights, const void* activations, int n);
+float dot_q6_k(const std::byte* weights, const void* activations, int n);
+}  // namespace neon
+
+// NEON with the ARMv8.2 dot-product extension (quant_dot_neon_dotprod.cpp): the integer kernels; call
+// only when the CPU has it. The float types use the NEON kernels on this path.
+namespace neon_dotprod {
+float dot_q8_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_0(const std::byte* weights, const void* activations, int n);
+float dot_q4_k(const std::byte* weights, const void* activations, int n);
+float dot_q6_k(const std::byte* weights, const void* activations, int n);
+}  // namespace neon_dotprod
+#endif
+
 }  // namespace pice::kernels::quant

@@ -19,6 +19,21 @@
 extern char** environ;
 
 namespace pice::testing {
+namespace {
+
+// In a cross build the programs under test run under the emulator CMake runs the tests with
+// (PICE_TEST_EMULATOR: its command's words joined by '|', e.g. "/usr/bin/qemu-aarch64|-L|/usr/aarch64-linux-gnu").
+std::vector<std::string> with_emulator(const std::vector<std::string>& argv) {
+  std::vector<std::string> command;
+#if defined(PICE_TEST_EMULATOR)
+  std::stringstream list(PICE_TEST_EMULATOR);
+  for (std::string part; std::getline(list, part, '|');) command.push_back(part);
+#endif
+  command.insert(command.end(), argv.begin(), argv.end());
+  return command;
+}
+
+}  // namespace
 
 ChildProcess::ChildProcess(const std::string& name, const std::vector<std::string>& argv,
                            const std::filesystem::path& log_dir, const std::vector<std::string>& extra_env)
@@ -28,8 +43,9 @@ ChildProcess::ChildProcess(const std::string& name, const std::vector<std::strin
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> command = with_emulator(argv);
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : command) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_storage;
   for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
@@ -37,7 +53,7 @@ ChildProcess::ChildProcess(const std::string& name, const std::vector<std::strin
   std::vector<char*> env;
   for (auto& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);
-  int rc = posix_spawn(&pid_, argv.at(0).c_str(), &actions, nullptr, args.data(), env.data());
+  int rc = posix_spawn(&pid_, command.at(0).c_str(), &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv.at(0) + ": " + std::strerror(rc));
 }

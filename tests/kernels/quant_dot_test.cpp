@@ -1,5 +1,5 @@
-// The fast dot products (every path this CPU has: portable, AVX2, AVX-512) against references built from the
-// reference dequantization, over many random rows:
+// The fast dot products (every path this CPU has: portable, AVX2, AVX-512, NEON, NEON with the
+// dot-product extension) against references built from the reference dequantization, over many random rows:
 //  - against dequantized weights times the *quantized* activations, computed in double: the kernels
 //    must agree to float rounding (a layout or offset mistake is off by far more);
 //  - against dequantized weights times the original float activations: within the bound that the
@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/ops.hpp"
@@ -35,13 +37,13 @@ std::vector<double> activation_values(TensorType t, const void* row, int n) {
 }
 
 std::vector<DotPath> available_paths() {
-  std::vector<DotPath> paths{DotPath::portable};
-  if (dot_path_available(DotPath::avx2)) paths.push_back(DotPath::avx2);
-  if (dot_path_available(DotPath::avx512)) paths.push_back(DotPath::avx512);
+  std::vector<DotPath> paths;
+  for (const DotPath p : kDotPaths)
+    if (dot_path_available(p)) paths.push_back(p);
   return paths;
 }
 
-const char* path_name(DotPath p) { return p == DotPath::avx512 ? "avx512" : p == DotPath::avx2 ? "avx2" : "portable"; }
+const char* path_name(DotPath p) { return dot_path_name(p); }
 
 class QuantDot : public ::testing::TestWithParam<TensorType> {};
 
@@ -161,6 +163,42 @@ TEST(QuantDot, FloatDotsOfF32F16Bf16MatchDoublePrecision) {
     }
   }
   EXPECT_THROW(float_row_dot(TensorType::q8_0), std::invalid_argument);
+}
+
+// Which paths a CPU offers, as far as this process can know it: every ARM64 CPU has NEON, and under
+// qemu-user (QEMU_CPU) the dot-product extension follows the emulated model. The best path is the
+// widest one the PICE_SIMD cap allows.
+TEST(QuantDot, OffersThePathsOfThisCpuAndPicksTheWidestUnderTheCap) {
+  const char* cap_env = std::getenv("PICE_SIMD");
+  const std::string cap = cap_env != nullptr ? cap_env : "";
+  EXPECT_TRUE(dot_path_available(DotPath::portable));
+#if defined(__aarch64__)
+  EXPECT_TRUE(dot_path_available(DotPath::neon));
+  EXPECT_FALSE(dot_path_available(DotPath::avx2));
+  const char* qemu_cpu_env = std::getenv("QEMU_CPU");
+  const std::string qemu_cpu = qemu_cpu_env != nullptr ? qemu_cpu_env : "";
+  if (qemu_cpu == "max") {
+    EXPECT_TRUE(dot_path_available(DotPath::neon_dotprod));
+  }
+  if (qemu_cpu == "cortex-a53" || qemu_cpu == "cortex-a57" || qemu_cpu == "cortex-a72") {
+    EXPECT_FALSE(dot_path_available(DotPath::neon_dotprod)) << qemu_cpu << " is ARMv8.0: no SDOT";
+  }
+  const DotPath widest = dot_path_available(DotPath::neon_dotprod) && cap != "neon" ? DotPath::neon_dotprod : DotPath::neon;
+#elif defined(__x86_64__)
+  EXPECT_FALSE(dot_path_available(DotPath::neon));
+  EXPECT_FALSE(dot_path_available(DotPath::neon_dotprod));
+  const DotPath widest = dot_path_available(DotPath::avx512) && cap != "avx2" ? DotPath::avx512
+                         : dot_path_available(DotPath::avx2)                  ? DotPath::avx2
+                                                                              : DotPath::portable;
+#else
+  const DotPath widest = DotPath::portable;
+#endif
+  EXPECT_EQ(dot_path_name(best_dot_path()), std::string(dot_path_name(cap == "off" ? DotPath::portable : widest)));
+  for (const DotPath p : kDotPaths) {
+    if (dot_path_available(p)) continue;
+    EXPECT_THROW(row_dot(TensorType::q8_0, p), std::invalid_argument) << dot_path_name(p);
+    EXPECT_THROW(float_row_dot(TensorType::f16, p), std::invalid_argument) << dot_path_name(p);
+  }
 }
 
 TEST(QuantDot, ActivationBlocksCarryTheirSums) {
