@@ -11,7 +11,7 @@
 #include "actors/cli/commands.hpp"
 #include "actors/client.hpp"
 #include "actors/eval.hpp"
-#include "actors/http/http_client.hpp"
+#include "kernels/http_client.hpp"
 #include "actors/labelled_csv.hpp"
 #include "brokers/endpoints.hpp"
 
@@ -37,14 +37,14 @@ std::vector<Question> gather_questions(const EvalOptions& options) {
 }
 
 // One judgement: the judge's reply to question + (a, b).
-ev::Verdict judge(const EvalOptions& options, const actors::http::HttpUrl& url, const std::string& key,
+ev::Verdict judge(const EvalOptions& options, const kernels::HttpUrl& url, const std::string& key,
                   const std::string& question, const std::string& a, const std::string& b) {
   nlohmann::json body = {{"model", options.judge_model},
                          {"temperature", 0},
                          {"max_tokens", 8},
                          {"messages", nlohmann::json::array({{{"role", "system"}, {"content", ev::judge_instructions()}},
                                                              {{"role", "user"}, {"content", ev::judge_prompt(question, a, b)}}})}};
-  actors::http::HttpResult result = actors::http::post_json(url, "/chat/completions", body.dump(), key, options.timeout_ms);
+  kernels::HttpResult result = kernels::post_json(url, "/chat/completions", body.dump(), key, options.timeout_ms);
   if (result.status != 200)
     throw std::runtime_error("the judge answered HTTP " + std::to_string(result.status) + ": " + result.body.substr(0, 300));
   const nlohmann::json reply = nlohmann::json::parse(result.body, nullptr, false);
@@ -59,7 +59,7 @@ ev::Verdict judge(const EvalOptions& options, const actors::http::HttpUrl& url, 
 int run_eval(const EvalOptions& options) {
   try {
     if (options.modes.size() != 2) throw std::invalid_argument("--modes takes exactly two modes, e.g. pice,cloud-only");
-    const actors::http::HttpUrl judge_url = actors::http::parse_http_url(options.judge_url);
+    const kernels::HttpUrl judge_url = kernels::parse_http_url(options.judge_url);
     const char* key_value = options.judge_key_env.empty() ? nullptr : std::getenv(options.judge_key_env.c_str());
     const std::string key = key_value ? key_value : "";
     const std::vector<Question> questions = gather_questions(options);

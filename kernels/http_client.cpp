@@ -1,0 +1,72 @@
+#include "kernels/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace pice::kernels {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+HttpUrl parse_http_url(const std::string& url) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0)
+    throw std::invalid_argument("'" + url + "' is not an http:// URL" +
+                                (url.rfind("https://", 0) == 0 ? " (https is not supported: use a local proxy)" : ""));
+  HttpUrl out;
+  const std::string rest = url.substr(scheme.size());
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) out.path = rest.substr(slash);
+  while (out.path.size() > 1 && out.path.back() == '/') out.path.pop_back();
+  if (out.path == "/") out.path.clear();
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string::npos) {
+    out.port = authority.substr(colon + 1);
+    authority = authority.substr(0, colon);
+    if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("bad port in URL '" + url + "'");
+  }
+  if (authority.empty()) throw std::invalid_argument("no host in URL '" + url + "'");
+  out.host = authority;
+  return out;
+}
+
+HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
+                     const std::string& bearer_token, int timeout_ms) {
+  const std::string where = "http://" + url.host + ":" + url.port + url.path + path_suffix;
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    stream.connect(resolver.resolve(url.host, url.port));
+
+    beast::http::request<beast::http::string_body> request{beast::http::verb::post, url.path + path_suffix, 11};
+    request.set(beast::http::field::host, url.host);
+    request.set(beast::http::field::content_type, "application/json");
+    request.set(beast::http::field::user_agent, "pice");
+    if (!bearer_token.empty()) request.set(beast::http::field::authorization, "Bearer " + bearer_token);
+    request.body() = body;
+    request.prepare_payload();
+    beast::http::write(stream, request);
+
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64u << 20);
+    beast::http::read(stream, buffer, parser);
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+  } catch (const beast::system_error& e) {
+    const bool timed_out = e.code() == beast::error::timeout;
+    throw std::runtime_error(where + ": " + (timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms" : e.code().message()));
+  }
+}
+
+}  // namespace pice::kernels
