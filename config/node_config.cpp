@@ -40,6 +40,8 @@ std::vector<KeyRule> model_keys(ModelConfig& model) {
       KeyRule::text("model", &model.path).required(),
       KeyRule::integer("threads", &model.threads, 1, 256),
       KeyRule::integer("context", &model.context, 16, 1 << 20),
+      KeyRule::text("url", &model.url).starts_with({"http://"}, "URL"),
+      KeyRule::text("api_key_env", &model.api_key_env),
   };
 }
 
@@ -204,6 +206,10 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
   const CrossChecks checks(root, source);
   check_role(raw, checks);
   check_ranges(raw.config, checks);
+  for (const auto& [table, model] : {std::pair{"llm", &raw.llm}, std::pair{"slm", &raw.slm}})
+    if (model->url.empty() && !model->api_key_env.empty())
+      checks.fail(std::string(table) + ".api_key_env", std::string(table) + ".api_key_env",
+                  "only used with " + std::string(table) + ".url (a remote engine's API key)");
 
   NodeConfig config = std::move(raw.config);
   config.source = source;
@@ -212,7 +218,7 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
   if (raw.has_slm) config.slm = raw.slm;
   if (raw.has_http) config.http = raw.http;
   for (auto* model : {&config.llm, &config.slm}) {
-    if (*model) (*model)->path = resolve_model_path((*model)->path, model_base);
+    if (*model && (*model)->url.empty()) (*model)->path = resolve_model_path((*model)->path, model_base);
   }
   if (config.node_id.empty()) config.node_id = default_node_id(config.role);
   if (config.role == Role::all_in_one && config.listen.empty()) config.listen = kAllInOneListen;

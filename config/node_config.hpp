@@ -21,7 +21,11 @@ enum class Role { all_in_one, cloud, edge };
 std::string_view role_name(Role role);   // "all-in-one", "cloud", "edge"
 
 struct ModelConfig {
-  std::string path;   // a GGUF file (relative paths in a file: relative to the file's folder) or "synth:<shape>"
+  // A GGUF file (relative paths in a file: relative to the file's folder) or "synth:<shape>"; with
+  // `url`, the model's name on that server.
+  std::string path;
+  std::string url;           // a remote engine: an OpenAI-compatible server's base URL (http://HOST:PORT/v1)
+  std::string api_key_env;   // with url: the environment variable holding the server's API key (never the key itself)
   int threads = 1;
   int context = 1024;
 };

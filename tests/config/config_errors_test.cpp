@@ -54,6 +54,10 @@ const std::vector<Mistake> kMistakes = {
      "node.id", "node.id: expected a non-empty string"},
     {"endpoint with another scheme", "[node]\nrole = \"cloud\"\nlisten = \"http://x:1\"\n[llm]\nmodel = \"synth:demo\"\n", 3,
      10, "node.listen", "node.listen: expected an endpoint starting with tcp://, ipc:// or inproc://, got \"http://x:1\""},
+    {"remote engine URL with another scheme", kCloud + "url = \"https://gpu:8080/v1\"\n", 6, 7, "llm.url",
+     "llm.url: expected a URL starting with http://, got \"https://gpu:8080/v1\""},
+    {"API key variable without a remote engine", kCloud + "api_key_env = \"KEY\"\n", 6, 15, "llm.api_key_env",
+     "llm.api_key_env: only used with llm.url (a remote engine's API key)"},
     // ---- unknown and missing names ----
     {"unknown key", kCloud + "[sketch]\nmax_pints = 5\n", 7, 1, "sketch.max_pints",
      "unknown key 'sketch.max_pints' (known: min_points, max_points, max_words_per_point)"},

@@ -54,6 +54,16 @@ TEST(ExampleFiles, CloudAndEdgeMeet) {
   EXPECT_EQ(load_file(kSourceDir / "config/edge.toml").connect, load_file(kSourceDir / "config/cloud.toml").listen);
 }
 
+TEST(NodeConfig, ARemoteEngineKeepsItsModelNameAsWritten) {
+  const NodeConfig c = parse("[node]\nrole = \"edge\"\nconnect = \"tcp://10.0.0.1:7700\"\n[slm]\n"
+                             "url = \"http://127.0.0.1:8081/v1\"\nmodel = \"qwen2.5-0.5b\"\napi_key_env = \"BOARD_KEY\"\n",
+                             "/etc/pice/edge.toml");
+  ASSERT_TRUE(c.slm);
+  EXPECT_EQ(c.slm->url, "http://127.0.0.1:8081/v1");
+  EXPECT_EQ(c.slm->path, "qwen2.5-0.5b");   // a name on the server, not a file next to the config
+  EXPECT_EQ(c.slm->api_key_env, "BOARD_KEY");
+}
+
 TEST(NodeConfig, AllInOneWithEveryKeySet) {
   const NodeConfig c = parse(R"(
 [node]
