@@ -30,6 +30,7 @@ class Fleet {
   // speed, counting the tasks we sent that it may not have reported yet. Ties go to the lower id,
   // so placement is deterministic. nullopt when no board is known.
   // `avoid`: a board that just failed this point; it is never chosen, so the point goes elsewhere.
+  // A board whose heartbeat says it is draining is never chosen either.
   std::optional<std::string> place(const std::string& avoid = {}) const;
 
   void task_sent(const std::string& id);

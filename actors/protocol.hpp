@@ -38,6 +38,8 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // Publish this actor's telemetry now (then every kTelemetryInterval); the node sends the first once its
 // sockets exist.
 using telemetry_atom = caf::atom_constant<caf::atom("telemetry")>;
+// Node -> edge heartbeat: the board is draining; announce it now.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Ask an actor for a snapshot of its state (tests, status).
 using boards_atom = caf::atom_constant<caf::atom("boards")>;
 
