@@ -168,6 +168,7 @@ class EdgePart {
   void begin_drain() {
     if (load_->draining.exchange(true)) return;
     drain_started_ = std::chrono::steady_clock::now();
+    spdlog::info("edge '{}': draining with {} task(s) queued", pump_->name(), std::max(0, load_->queued.load()));
     caf::anon_send(heartbeat_, drain_atom::value);
   }
 

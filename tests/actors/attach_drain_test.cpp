@@ -75,7 +75,12 @@ TEST(Drain, ADrainedBoardFinishesItsTasksTakesNoMoreAndExits) {
     ASSERT_TRUE(answers[i].complete()) << "request " << i << ": " << answers[i].error;
     for (const auto& p : answers[i].points) on_a += p.node == "edge-a";
   }
-  EXPECT_GT(on_a, 0) << "edge-a expanded nothing: the drain did not hit queued work";
+  EXPECT_GT(on_a, 0) << "edge-a expanded nothing";
+  // The drain hit queued work (the edge logs how much it had), and that work was finished there.
+  const std::string edge_log = edges["edge-a"]->stderr_text();
+  const size_t at = edge_log.find("draining with ");
+  ASSERT_NE(at, std::string::npos) << edge_log;
+  EXPECT_GT(std::stoi(edge_log.substr(at + std::string("draining with ").size())), 0) << edge_log;
   // What edge-a had, it finished: none of its points had to be sent again.
   EXPECT_FALSE(log_has(*cloud, "on 'edge-a' lost its board")) << cloud->stderr_text();
   EXPECT_FALSE(log_has(*cloud, "on 'edge-a' passed its deadline")) << cloud->stderr_text();

@@ -4,6 +4,8 @@
 // lists every node of the fleet.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <csignal>
 #include <map>
 #include <thread>
 
@@ -93,6 +95,37 @@ TEST_F(Broker, AKilledCloudDoesNotDisturbTheOther) {
   const actors::Answer answer = ask(cloud_addresses_["cloud-b"], "How do I learn to cook?");
   ASSERT_TRUE(answer.complete()) << answer.error;
   for (const auto& p : answer.points) EXPECT_TRUE(p.node == "edge-a" || p.node == "edge-b") << p.node;
+  EXPECT_TRUE(broker_->running());
+}
+
+}  // namespace
+}  // namespace pice::testing
+
+namespace pice::testing {
+namespace {
+
+// An edge killed behind the broker: the broker refuses tasks for it (bounced back to their cloud) and
+// its heartbeats stop; every request is still answered completely.
+TEST_F(Broker, AnEdgeKilledBehindTheBrokerLosesNoRequest) {
+  auto late = start_node(dir_, "edge-c", edge_toml(broker_address_));
+  ASSERT_TRUE(wait_until([&] { return log_has(*clouds_["cloud-a"], "board 'edge-c' attached"); },
+                         std::chrono::seconds(60)));
+  constexpr int kRequests = 6;
+  std::vector<actors::Answer> answers(kRequests);
+  std::atomic<int> finished{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kRequests; ++i)
+    clients.emplace_back([&, i] {
+      answers[i] = ask(cloud_addresses_[i % 2 ? "cloud-b" : "cloud-a"], "Request " + std::to_string(i) + ": why rest?");
+      ++finished;
+    });
+  EXPECT_TRUE(wait_until([&] { return finished.load() >= 1; }, std::chrono::seconds(120)));
+  kill(edges_["edge-a"]->pid(), SIGKILL);
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kRequests; ++i)
+    EXPECT_TRUE(answers[i].complete()) << "request " << i << ": " << answers[i].error << "\nbroker log:\n"
+                                       << broker_->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return log_has(*clouds_["cloud-a"], "board 'edge-a' silent"); }, std::chrono::seconds(30)));
   EXPECT_TRUE(broker_->running());
 }
 
