@@ -17,7 +17,7 @@ namespace pice::actors {
 namespace {
 
 constexpr int kFirstHeartbeatMs = 20;  // then doubling up to the configured period
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = PICE_VERSION;   // the project's version (CMake)
 
 messages::Envelope result_envelope(const messages::Envelope& task_env, const std::string& node_id,
                                    messages::ExpansionResult result) {

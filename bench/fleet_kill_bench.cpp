@@ -4,7 +4,7 @@
 // answered completely) and the latency of requests that overlapped a kill against a kill-free baseline
 // measured in the same run, before the kills.
 //
-//   build/bench/fleet_kill_bench [--kills 100] [--edges 3] [--clients 4] [--baseline 20] [--interval-ms 1500]
+//   build/bench/fleet_kill_bench [--kills 100] [--edges 3] [--clients 4] [--baseline 20] [--interval-ms 3000]
 #include <signal.h>
 
 #include <algorithm>
@@ -36,7 +36,7 @@ struct Options {
   int edges = 3;
   int clients = 4;
   int baseline = 20;      // requests measured before any kill
-  int interval_ms = 1500; // between kills
+  int interval_ms = 3000; // between kills: longer than a request, so some requests overlap no kill
 };
 
 struct Sample {
@@ -120,7 +120,10 @@ std::vector<Sample> run_clients(const std::string& gateway, int clients, int lim
       pice::actors::GatewayClient client(gateway);
       for (int i = next++; keep_going.load() && (limit <= 0 || i < limit); i = next++) {
         pice::messages::Request request;
-        request.question = "Request " + std::to_string(i) + ": how do I plan a vegetable garden?";
+        // The same question, greedy: every request does the same work, so latencies differ only by
+        // what happened to the fleet meanwhile.
+        request.question = "How do I plan a vegetable garden?";
+        request.temperature = 0;
         Sample sample;
         sample.start = Clock::now();
         const pice::actors::Answer answer = client.ask(request, 300000);
@@ -167,6 +170,7 @@ int main(int argc, char** argv) {
   const std::string gateway = fleet.gateway();
 
   std::atomic<bool> keep_going{true};
+  run_clients(gateway, options.clients, 2 * options.clients, keep_going);   // warm-up, not measured
   const std::vector<Sample> baseline = run_clients(gateway, options.clients, options.baseline, keep_going);
 
   std::vector<Clock::time_point> kill_times;
@@ -198,13 +202,16 @@ int main(int argc, char** argv) {
   }
   std::printf("fleet_kill_bench: %d edges, %d clients, %d kills every %d ms\n", options.edges, options.clients,
               static_cast<int>(kill_times.size()), options.interval_ms);
-  std::printf("requests: %zu, lost: %d\n", baseline.size() + under_kills.size(), lost);
+  std::printf("requests measured: %zu, lost: %d\n", baseline.size() + under_kills.size(), lost);
   print_latency("baseline (no kills)", base_ms);
   print_latency("during kills, overlapped", hit_ms);
   print_latency("during kills, not overlapped", clear_ms);
   if (!base_ms.empty() && !hit_ms.empty())
     std::printf("latency cost of a kill (overlapping requests vs baseline): mean %+.0f ms, p50 %+.0f ms\n",
                 mean(hit_ms) - mean(base_ms), percentile(hit_ms, 0.5) - percentile(base_ms, 0.5));
+  if (!clear_ms.empty() && !hit_ms.empty())
+    std::printf("latency cost of a kill (overlapping vs not, same phase): mean %+.0f ms, p50 %+.0f ms\n",
+                mean(hit_ms) - mean(clear_ms), percentile(hit_ms, 0.5) - percentile(clear_ms, 0.5));
   std::printf("cloud still running: %s\n", fleet.cloud_running() ? "yes" : "no");
   return lost == 0 ? 0 : 1;
 }

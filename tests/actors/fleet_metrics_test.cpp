@@ -6,6 +6,7 @@
 #include <zmq.hpp>
 
 #include <map>
+#include <optional>
 
 #include "messages/envelope.hpp"
 #include "tests/actors/fleet_process_support.hpp"
@@ -52,7 +53,8 @@ TEST(FleetMetrics, SlashMetricsListsEveryLiveNodeWithHistograms) {
   EXPECT_NE(text.find("pice_http_inflight_requests"), std::string::npos) << text;
 }
 
-// Every step of a request is published as a span on the events socket, so a monitor can follow it.
+// Every step of a request is published as a span on the events socket, so a monitor can follow it;
+// the edge's heartbeats there carry its capacity (batch slots, free KV, speed) and version.
 TEST(FleetSpans, OneRequestYieldsRequestPointAndExpandSpans) {
   TempDir dir;
   const std::string address = loopback_address();
@@ -73,6 +75,7 @@ TEST(FleetSpans, OneRequestYieldsRequestPointAndExpandSpans) {
   const actors::Answer answer = ask(address, "What makes a good habit stick?");
   ASSERT_TRUE(answer.complete()) << answer.error;
   std::multimap<std::string, messages::Envelope> spans;   // by span name
+  std::optional<messages::Heartbeat> heartbeat;           // the edge's, with every capacity field
   bool request_seen = false;
   sub.set(zmq::sockopt::rcvtimeo, 200);
   wait_until(
@@ -83,10 +86,20 @@ TEST(FleetSpans, OneRequestYieldsRequestPointAndExpandSpans) {
             request_seen |= span->name == "request";
             spans.emplace(span->name, env);
           }
+          if (const auto* hb = std::get_if<messages::Heartbeat>(&env.body)) heartbeat = *hb;
         }
-        return request_seen && spans.count("expand") >= answer.points.size();
+        return request_seen && spans.count("expand") >= answer.points.size() && heartbeat;
       },
       std::chrono::seconds(30));
+  ASSERT_TRUE(heartbeat.has_value());
+  EXPECT_EQ(heartbeat->node_id, "edge-s");
+  EXPECT_EQ(heartbeat->role, "edge");
+  EXPECT_EQ(heartbeat->models.size(), 1u);
+  EXPECT_GE(heartbeat->batch_slots, 1);
+  EXPECT_GT(heartbeat->free_kv_tokens, 0);
+  EXPECT_GT(heartbeat->tokens_per_s, 0);   // it has expanded points by now
+  EXPECT_FALSE(heartbeat->version.empty());
+  EXPECT_FALSE(heartbeat->draining);
   ASSERT_EQ(spans.count("request"), 1u);
   EXPECT_EQ(spans.count("point"), answer.points.size());
   EXPECT_EQ(spans.count("expand"), answer.points.size());

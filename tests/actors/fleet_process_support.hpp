@@ -32,8 +32,8 @@ inline std::string edge_toml(const std::string& connect, const std::string& extr
 }
 
 // A cloud on its own (`listen`) or behind a broker (`connect`, with `listen` for its gateway only).
-inline std::string cloud_toml(const std::string& node_keys, int max_tokens = 48) {
-  return "[node]\nrole = \"cloud\"\n" + node_keys + "[llm]\nmodel = \"synth:tiny\"\n[expand]\nmax_tokens = " +
+inline std::string cloud_toml(const std::string& node_keys, int max_tokens = 48, const std::string& model = "synth:tiny") {
+  return "[node]\nrole = \"cloud\"\n" + node_keys + "[llm]\nmodel = \"" + model + "\"\n[expand]\nmax_tokens = " +
          std::to_string(max_tokens) + "\n" + kFastFleet;
 }
 
