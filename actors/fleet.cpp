@@ -6,6 +6,7 @@ namespace pice::actors {
 
 bool Fleet::heard(const messages::Heartbeat& heartbeat, int64_t now_us) {
   auto [it, inserted] = boards_.try_emplace(heartbeat.node_id);
+  if (inserted) it->second.first_seen_us = now_us;
   it->second.last = heartbeat;
   it->second.last_seen_us = now_us;
   return inserted;

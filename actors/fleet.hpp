@@ -13,6 +13,7 @@ namespace pice::actors {
 
 struct Board {
   messages::Heartbeat last;  // the most recent heartbeat
+  int64_t first_seen_us = 0;  // when it attached (its first heartbeat)
   int64_t last_seen_us = 0;
   int inflight = 0;          // tasks this scheduler sent and has no result for yet
   uint64_t completed = 0;

@@ -17,6 +17,11 @@ namespace {
 
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr const char* kCloudPlacement = "";  // a point placed on the cloud worker, not on a board
+// A board's heartbeats (pub/sub) can arrive before its task connection (DEALER) has finished its
+// handshake with our ROUTER, which then refuses sends to it as "no such peer". For this long after a
+// board attached, such a task is sent to it again a little later instead of giving the board up.
+constexpr int64_t kConnectGraceUs = 2'000'000;
+constexpr auto kResendDelay = std::chrono::milliseconds(50);
 
 struct PointTask {
   messages::Envelope envelope;  // the ExpansionTask as sent
@@ -117,11 +122,29 @@ class Scheduler {
     if (socket != "tasks") return;
     // Behind a broker the tasks socket is a DEALER: the board is the envelope's addressee.
     const std::string& board = peer.empty() ? envelope.to : peer;
+    const auto known = fleet_.boards().find(board);
+    if (why == "no such peer" && known != fleet_.boards().end() &&
+        messages::now_us() - known->second.first_seen_us < kConnectGraceUs) {
+      spdlog::debug("scheduler: board '{}' is not connected yet; sending task {} again shortly", board,
+                    envelope.task_id);
+      self_->delayed_send(self_, kResendDelay, resend_atom::value, envelope);
+      return;
+    }
     spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, board, why);
     fleet_.forget(board);
     if (auto it = requests_.find(envelope.request_id); it != requests_.end())
       if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
         redispatch(envelope.request_id, it->second, task->point_index);
+  }
+
+  // The resend of a task refused by a board that had only just attached, unless the point has moved on.
+  void resend(const messages::Envelope& envelope) {
+    auto it = requests_.find(envelope.request_id);
+    const auto* body = std::get_if<messages::ExpansionTask>(&envelope.body);
+    if (it == requests_.end() || !body) return;
+    auto t = it->second.tasks.find(body->point_index);
+    if (t == it->second.tasks.end() || t->second.done || t->second.board != envelope.to) return;
+    send_task(envelope);
   }
 
   void tick() {
@@ -311,6 +334,7 @@ caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
       },
       [=](send_failed_atom, const std::string& socket, const std::string& peer, const messages::Envelope& env,
           const std::string& why) { s->on_send_failed(socket, peer, env, why); },
+      [=](resend_atom, const messages::Envelope& envelope) { s->resend(envelope); },
       [=](tick_atom) {
         s->tick();
         self->delayed_send(self, kTickInterval, tick_atom::value);
