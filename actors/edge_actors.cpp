@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
@@ -15,7 +17,7 @@ namespace pice::actors {
 namespace {
 
 constexpr int kFirstHeartbeatMs = 20;  // then doubling up to the configured period
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = PICE_VERSION;   // the project's version (CMake)
 
 messages::Envelope result_envelope(const messages::Envelope& task_env, const std::string& node_id,
                                    messages::ExpansionResult result) {
@@ -23,6 +25,7 @@ messages::Envelope result_envelope(const messages::Envelope& task_env, const std
   env.request_id = task_env.request_id;
   env.task_id = task_env.task_id;
   env.sender = node_id;
+  env.to = task_env.sender;   // a broker forwards the result to the cloud that sent the task
   env.created_us = task_env.created_us;
   env.body = std::move(result);
   return env;
@@ -43,6 +46,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           return;
         }
         messages::ExpansionResult result;
+        const int64_t received_us = messages::now_us();
         if (task->deadline_us && messages::now_us() > task->deadline_us) {
           // The scheduler has already sent this point elsewhere; computing it would only delay others.
           result.point_index = task->point_index;
@@ -55,12 +59,19 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           auto took = std::chrono::steady_clock::now() - start;
           result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0 -
                                     std::chrono::duration<double, std::milli>(took).count();
+          load->expand_ms.observe(std::chrono::duration<double, std::milli>(took).count());
+          load->queue_ms.observe(std::max(0.0, result.timings.queue_ms));
           load->tokens += static_cast<uint64_t>(result.tokens);
           load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
         }
         ++(result.error.empty() ? load->done : load->failed);
         load->queued--;
+        std::map<std::string, std::string> attributes{{"point", std::to_string(result.point_index)},
+                                                      {"tokens", std::to_string(result.tokens)}};
+        if (!result.error.empty()) attributes["error"] = result.error;
         pump->send("results", result_envelope(in.envelope, node_id, std::move(result)));
+        pump->send("events", span_envelope(node_id, in.envelope.request_id, in.envelope.task_id, "expand", received_us,
+                                           messages::now_us(), std::move(attributes)));
       },
   };
 }
@@ -70,21 +81,26 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
   auto next_delay = std::make_shared<int>(kFirstHeartbeatMs);
   auto telemetry_started = std::make_shared<bool>(false);
   log_exceptions(self, "heartbeat");
+  auto publish = [=] {
+    messages::Heartbeat hb;
+    hb.node_id = identity.node_id;
+    hb.role = "edge";
+    hb.models = {identity.model_name};
+    hb.batch_slots = 1;  // one sequence at a time until the engine batches
+    hb.queue_depth = std::max(0, load->queued.load());
+    hb.tokens_per_s = load->tokens_per_s();
+    hb.free_kv_tokens = identity.context_tokens;
+    hb.version = kVersion;
+    hb.draining = load->draining.load();
+    messages::Envelope env;
+    env.sender = identity.node_id;
+    env.body = std::move(hb);
+    pump->send("events", env);
+  };
   return {
+      [=](drain_atom) { publish(); },
       [=](tick_atom) {
-        messages::Heartbeat hb;
-        hb.node_id = identity.node_id;
-        hb.role = "edge";
-        hb.models = {identity.model_name};
-        hb.batch_slots = 1;  // one sequence at a time until the engine batches
-        hb.queue_depth = std::max(0, load->queued.load());
-        hb.tokens_per_s = load->tokens_per_s();
-        hb.free_kv_tokens = identity.context_tokens;
-        hb.version = kVersion;
-        messages::Envelope env;
-        env.sender = identity.node_id;
-        env.body = std::move(hb);
-        pump->send("events", env);
+        publish();
         self->delayed_send(self, std::chrono::milliseconds(*next_delay), tick_atom::value);
         *next_delay = std::min(*next_delay * 2, period_ms);
         if (*next_delay == period_ms && !*telemetry_started) {
@@ -99,6 +115,12 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
         t.counters["tokens_generated"] = load->tokens.load();
         t.gauges["queue_depth"] = std::max(0, load->queued.load());
         t.gauges["tokens_per_s"] = load->tokens_per_s();
+        t.gauges["draining"] = load->draining.load() ? 1.0 : 0.0;
+        // The engine decodes one sequence at a time: a batch is 1 while there is work, else 0.
+        t.gauges["batch_size"] = load->queued.load() > 0 ? 1.0 : 0.0;
+        t.gauges["kv_tokens_free"] = static_cast<double>(identity.context_tokens);
+        t.histograms["expand_ms"] = load->expand_ms.snapshot();
+        t.histograms["queue_ms"] = load->queue_ms.snapshot();
         messages::Envelope env;
         env.sender = identity.node_id;
         env.body = std::move(t);

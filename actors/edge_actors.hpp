@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/latency_histogram.hpp"
 #include "brokers/pump.hpp"
 
 namespace pice::kernels {
@@ -22,6 +23,9 @@ struct EdgeLoad {
   std::atomic<uint64_t> busy_us{0};         // time spent generating them
   std::atomic<uint64_t> done{0};            // tasks answered with an expansion
   std::atomic<uint64_t> failed{0};          // tasks answered with an error
+  std::atomic<bool> draining{false};        // heartbeats say so: finish the queue, take no more
+  LatencyHistogram expand_ms;               // prefill + decode of one point
+  LatencyHistogram queue_ms;                // task sent by its scheduler -> expansion started
   double tokens_per_s() const {
     uint64_t us = busy_us.load();
     return us ? static_cast<double>(tokens.load()) * 1e6 / static_cast<double>(us) : 0.0;
@@ -41,6 +45,8 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
 // Publishes a heartbeat every period, more often at first so a board attaches quickly even though
 // pub/sub drops what is sent before the subscription arrives, and the board's telemetry every
 // kTelemetryInterval. Starts on its first tick_atom, which the node sends once the pump's sockets exist.
+// drain_atom: publish a heartbeat now (the node has set EdgeLoad::draining), so the schedulers stop
+// placing tasks here without waiting for the next period.
 caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump,
                         std::shared_ptr<EdgeLoad> load, EdgeIdentity identity, int period_ms);
 

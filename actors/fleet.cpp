@@ -6,6 +6,7 @@ namespace pice::actors {
 
 bool Fleet::heard(const messages::Heartbeat& heartbeat, int64_t now_us) {
   auto [it, inserted] = boards_.try_emplace(heartbeat.node_id);
+  if (inserted) it->second.first_seen_us = now_us;
   it->second.last = heartbeat;
   it->second.last_seen_us = now_us;
   return inserted;
@@ -37,7 +38,7 @@ std::optional<std::string> Fleet::place(const std::string& avoid) const {
   std::optional<std::string> best;
   double best_cost = 0;
   for (const auto& [id, board] : boards_) {
-    if (id == avoid) continue;
+    if (id == avoid || board.last.draining) continue;
     // The board's own queue may include tasks of other schedulers; ours are in inflight.
     int waiting = std::max(board.inflight, board.last.queue_depth) + 1;
     int slots = std::max(1, board.last.batch_slots);

@@ -13,6 +13,7 @@ namespace pice::actors {
 
 struct Board {
   messages::Heartbeat last;  // the most recent heartbeat
+  int64_t first_seen_us = 0;  // when it attached (its first heartbeat)
   int64_t last_seen_us = 0;
   int inflight = 0;          // tasks this scheduler sent and has no result for yet
   uint64_t completed = 0;
@@ -30,6 +31,7 @@ class Fleet {
   // speed, counting the tasks we sent that it may not have reported yet. Ties go to the lower id,
   // so placement is deterministic. nullopt when no board is known.
   // `avoid`: a board that just failed this point; it is never chosen, so the point goes elsewhere.
+  // A board whose heartbeat says it is draining is never chosen either.
   std::optional<std::string> place(const std::string& avoid = {}) const;
 
   void task_sent(const std::string& id);

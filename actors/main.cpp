@@ -21,10 +21,10 @@ int main(int argc, char** argv) {
 
   ServeOptions serve;
   std::string serve_connect, serve_listen, serve_node_id;
-  auto* serve_cmd = app.add_subcommand("serve", "Run a node (cloud, edge or all-in-one) from a TOML file");
+  auto* serve_cmd = app.add_subcommand("serve", "Run a node (cloud, edge, broker or all-in-one) from a TOML file");
   serve_cmd->add_option("--config,-c", serve.config_path, "The node's TOML file")->required();
-  serve_cmd->add_option("--connect", serve_connect, "Edge: the cloud's address (overrides [node] connect)");
-  serve_cmd->add_option("--listen", serve_listen, "Cloud: the address to bind (overrides [node] listen)");
+  serve_cmd->add_option("--connect", serve_connect, "Edge: the cloud's or broker's address; cloud: a broker's (overrides [node] connect)");
+  serve_cmd->add_option("--listen", serve_listen, "Cloud, broker: the address to bind (overrides [node] listen)");
   serve_cmd->add_option("--node-id", serve_node_id, "This node's id (overrides [node] id)");
   std::string serve_http;
   serve_cmd->add_option("--http", serve_http, "Serve the OpenAI-compatible HTTP API on HOST:PORT (overrides [http] listen)");
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
 
   TopOptions top;
   auto* top_cmd = app.add_subcommand("top", "Live view of a fleet: every node's load, speed and counters");
-  top_cmd->add_option("--connect", top.connect, "The cloud node's address")->required();
+  top_cmd->add_option("--connect", top.connect, "A cloud's or broker's address")->required();
   top_cmd->add_flag("--once", top.once, "Print one snapshot and exit");
   top_cmd->add_option("--window-ms", top.window_ms, "How long each refresh listens")->capture_default_str();
 

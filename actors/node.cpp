@@ -4,6 +4,11 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "actors/broker.hpp"
 #include "actors/cloud_actors.hpp"
 #include "actors/edge_actors.hpp"
 #include "actors/http/http_gateway.hpp"
@@ -24,18 +29,42 @@ std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& mode
   return loaded;
 }
 
+// Where a cloud's sockets go. On its own (node.listen) it binds every service endpoint and runs the
+// events proxy; behind a broker (node.connect) it binds only its gateway (node.listen's, or an
+// in-process one for the HTTP API) and reaches boards, heartbeats and monitors through the broker.
+struct CloudEndpoints {
+  std::string gateway;
+  std::optional<brokers::ServiceEndpoints> own;      // on its own: every endpoint it binds
+  std::optional<brokers::ServiceEndpoints> broker;   // behind a broker: the broker's endpoints
+  std::string events_in, events_out;                 // on its own: the proxy's in-process sides
+  std::string monitor;                               // where a monitor in this process subscribes
+
+  explicit CloudEndpoints(const config::NodeConfig& config) {
+    if (config.connect.empty()) {
+      own = brokers::derive_endpoints(config.listen);
+      gateway = own->gateway;
+      // The node's own publishers and its scheduler reach the proxy in-process, whatever the
+      // public transport (a tcp bind to * has no address to connect back to).
+      events_in = "inproc://events-in@" + own->events;
+      events_out = monitor = "inproc://events-out@" + own->events;
+    } else {
+      broker = brokers::derive_endpoints(config.connect);
+      gateway = config.listen.empty() ? "inproc://" + config.node_id + "-gateway"
+                                      : brokers::derive_endpoints(config.listen).gateway;
+      monitor = broker->monitor;
+    }
+  }
+};
+
 // The sockets and actors of one cloud. The pump is made first so the actors can hold it; its
 // sockets are added with handlers that deliver to those actors, and only then started.
 class CloudPart {
  public:
   CloudPart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> llm)
-      : pump_(std::make_shared<brokers::Pump>(config.node_id)),
-        endpoints_(brokers::derive_endpoints(config.listen)),
-        // The node's own publishers and its scheduler reach the proxy in-process, whatever the
-        // public transport (a tcp bind to * has no address to connect back to).
-        events_in_("inproc://events-in@" + endpoints_.events),
-        events_out_("inproc://events-out@" + endpoints_.events),
-        proxy_(config.node_id, {endpoints_.events, events_in_}, {endpoints_.monitor, events_out_}) {
+      : pump_(std::make_shared<brokers::Pump>(config.node_id)), endpoints_(config) {
+    if (endpoints_.own)
+      proxy_.emplace(config.node_id, std::vector<std::string>{endpoints_.own->events, endpoints_.events_in},
+                     std::vector<std::string>{endpoints_.own->monitor, endpoints_.events_out});
     assembly_ = system.spawn(assembly, pump_, config.node_id);
     worker_ = system.spawn<caf::detached>(cloud_worker, std::move(llm), config.node_id);
     scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_);
@@ -44,10 +73,20 @@ class CloudPart {
     using brokers::Direction;
     auto to = [](caf::actor target) { return [target](brokers::Inbound&& in) { caf::anon_send(target, std::move(in)); }; };
     pump_->add_socket({"gateway", zmq::socket_type::router, endpoints_.gateway, Direction::bind}, to(gateway_));
-    pump_->add_socket({"tasks", zmq::socket_type::router, endpoints_.tasks, Direction::bind});
-    pump_->add_socket({"results", zmq::socket_type::pull, endpoints_.results, Direction::bind}, to(scheduler_));
-    pump_->add_socket({"events", zmq::socket_type::sub, events_out_, Direction::connect}, to(scheduler_));
-    pump_->add_socket({"telemetry", zmq::socket_type::pub, events_in_, Direction::connect});
+    if (const auto& own = endpoints_.own) {
+      pump_->add_socket({"tasks", zmq::socket_type::router, own->tasks, Direction::bind});
+      pump_->add_socket({"results", zmq::socket_type::pull, own->results, Direction::bind}, to(scheduler_));
+      pump_->add_socket({"events", zmq::socket_type::sub, endpoints_.events_out, Direction::connect}, to(scheduler_));
+      pump_->add_socket({"telemetry", zmq::socket_type::pub, endpoints_.events_in, Direction::connect});
+    } else {
+      const auto& broker = *endpoints_.broker;
+      // One DEALER both ways: tasks out (each names its board), results back (each names this cloud).
+      // Its routing id is the node id, which is how the broker addresses results to it.
+      pump_->add_socket({"tasks", zmq::socket_type::dealer, broker.tasks, Direction::connect, config.node_id},
+                        to(scheduler_));
+      pump_->add_socket({"events", zmq::socket_type::sub, broker.monitor, Direction::connect}, to(scheduler_));
+      pump_->add_socket({"telemetry", zmq::socket_type::pub, broker.events, Direction::connect});
+    }
     auto sched = scheduler_;
     pump_->on_send_failure([sched](const std::string& socket, const std::string& peer,
                                    const messages::Envelope& env, const std::string& why) {
@@ -57,7 +96,7 @@ class CloudPart {
     // gateway's). Its in-process connects to the proxy may precede the proxy's binds.
     try {
       pump_->start();
-      proxy_.start();
+      if (proxy_) proxy_->start();
     } catch (...) {
       pump_->stop();
       kill();
@@ -76,11 +115,11 @@ class CloudPart {
 
   void stop() {
     pump_->stop();
-    proxy_.stop();
+    if (proxy_) proxy_->stop();
     kill();
   }
 
-  const brokers::ServiceEndpoints& endpoints() const { return endpoints_; }
+  const CloudEndpoints& endpoints() const { return endpoints_; }
 
  private:
   void kill() {
@@ -89,9 +128,8 @@ class CloudPart {
   }
 
   std::shared_ptr<brokers::Pump> pump_;
-  brokers::ServiceEndpoints endpoints_;
-  std::string events_in_, events_out_;
-  brokers::EventProxy proxy_;
+  CloudEndpoints endpoints_;
+  std::optional<brokers::EventProxy> proxy_;
   caf::actor assembly_, worker_, scheduler_, gateway_;
 };
 
@@ -99,7 +137,9 @@ class EdgePart {
  public:
   EdgePart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> slm,
            const std::string& node_id, const std::string& connect)
-      : pump_(std::make_shared<brokers::Pump>(node_id)), load_(std::make_shared<EdgeLoad>()) {
+      : pump_(std::make_shared<brokers::Pump>(node_id)), load_(std::make_shared<EdgeLoad>()),
+        // Tasks a scheduler sent before it heard the drain announcement are still on their way.
+        drain_quiet_(std::chrono::milliseconds(2 * config.fleet.heartbeat_ms + 200)) {
     auto endpoints = brokers::derive_endpoints(connect);
     EdgeIdentity identity{node_id, slm->name(), slm->hparams().context_length};
     expander_ = system.spawn<caf::detached>(expander, slm, pump_, load_, node_id);
@@ -125,6 +165,18 @@ class EdgePart {
     caf::anon_send(heartbeat_, tick_atom::value);
   }
 
+  void begin_drain() {
+    if (load_->draining.exchange(true)) return;
+    drain_started_ = std::chrono::steady_clock::now();
+    spdlog::info("edge '{}': draining with {} task(s) queued", pump_->name(), std::max(0, load_->queued.load()));
+    caf::anon_send(heartbeat_, drain_atom::value);
+  }
+
+  bool drained() const {
+    return load_->draining && load_->queued.load() <= 0 &&
+           std::chrono::steady_clock::now() - drain_started_ >= drain_quiet_;
+  }
+
   void stop() {
     pump_->stop();
     kill();
@@ -138,6 +190,8 @@ class EdgePart {
 
   std::shared_ptr<brokers::Pump> pump_;
   std::shared_ptr<EdgeLoad> load_;
+  std::chrono::steady_clock::duration drain_quiet_;
+  std::chrono::steady_clock::time_point drain_started_;
   caf::actor expander_, heartbeat_;
 };
 
@@ -152,6 +206,7 @@ class RunningNode final : public Node {
  public:
   explicit RunningNode(const config::NodeConfig& config) : actor_config_(make_actor_config()), system_(actor_config_) {
     using config::Role;
+    if (config.role == Role::broker) broker_ = std::make_unique<BrokerPart>(system_, config);
     if (config.role == Role::cloud || config.role == Role::all_in_one)
       cloud_ = std::make_unique<CloudPart>(system_, config, load_model(*config.llm, "cloud"));
     if (config.role == Role::edge) {
@@ -174,13 +229,22 @@ class RunningNode final : public Node {
     options.threads = cfg.threads;
     options.max_inflight = cfg.max_inflight;
     options.api_key = cfg.api_key;
+    options.monitor_endpoint = cloud_->endpoints().monitor;   // /metrics exports the fleet's telemetry too
     http_ = std::make_unique<http::HttpGateway>(options, brokers::local_connect_endpoint(cloud_->endpoints().gateway));
     http_->start();  // logs where it serves
   }
 
   std::string gateway_endpoint() const override { return cloud_ ? cloud_->endpoints().gateway : std::string(); }
+  std::string monitor_endpoint() const { return cloud_ ? cloud_->endpoints().monitor : std::string(); }
   int http_port() const override { return http_ ? http_->port() : 0; }
   int known_boards() override { return cloud_ ? cloud_->known_boards(system_) : 0; }
+
+  void begin_drain() override {
+    for (auto& edge : edges_) edge->begin_drain();
+  }
+  bool drained() override {
+    return std::all_of(edges_.begin(), edges_.end(), [](const auto& edge) { return edge->drained(); });
+  }
 
   void stop() override {
     if (stopped_) return;
@@ -188,11 +252,13 @@ class RunningNode final : public Node {
     if (http_) http_->stop();
     for (auto& edge : edges_) edge->stop();
     if (cloud_) cloud_->stop();
+    if (broker_) broker_->stop();
   }
 
  private:
   caf::actor_system_config actor_config_;
   caf::actor_system system_;
+  std::unique_ptr<BrokerPart> broker_;
   std::unique_ptr<CloudPart> cloud_;
   std::vector<std::unique_ptr<EdgePart>> edges_;
   std::unique_ptr<http::HttpGateway> http_;
@@ -203,7 +269,8 @@ class RunningNode final : public Node {
 
 std::unique_ptr<Node> Node::start(const config::NodeConfig& config) {
   auto node = std::make_unique<RunningNode>(config);
-  if (config.http && config.role != config::Role::edge) node->start_http(*config.http);
+  if (config.http && (config.role == config::Role::cloud || config.role == config::Role::all_in_one))
+    node->start_http(*config.http);
   return node;
 }
 

@@ -23,6 +23,12 @@ class Node {
   virtual int http_port() const = 0;
   // How many boards the scheduler currently knows (0 for an edge node).
   virtual int known_boards() = 0;
+  // Drain (edge): heartbeats announce it at once, schedulers stop placing tasks here, the tasks already
+  // queued or on their way are finished. drained() says when that is done: the queue is empty and the
+  // announcement has had time to reach every scheduler. Other roles have nothing to drain: drained()
+  // is true at once.
+  virtual void begin_drain() = 0;
+  virtual bool drained() = 0;
   // Stops sockets and actors; idempotent. The destructor calls it.
   virtual void stop() = 0;
 };

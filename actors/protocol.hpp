@@ -33,11 +33,15 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 // Pump -> scheduler: a send failed (e.g. the board's DEALER is gone).
 using send_failed_atom = caf::atom_constant<caf::atom("sendfail")>;
+// Scheduler -> itself: send a task again to a board that has only just attached.
+using resend_atom = caf::atom_constant<caf::atom("resend")>;
 // Periodic timers.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // Publish this actor's telemetry now (then every kTelemetryInterval); the node sends the first once its
 // sockets exist.
 using telemetry_atom = caf::atom_constant<caf::atom("telemetry")>;
+// Node -> edge heartbeat: the board is draining; announce it now.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Ask an actor for a snapshot of its state (tests, status).
 using boards_atom = caf::atom_constant<caf::atom("boards")>;
 

@@ -7,6 +7,7 @@
 
 #include "actors/cloud_actors.hpp"
 #include "actors/fleet.hpp"
+#include "actors/latency_histogram.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/telemetry.hpp"
@@ -16,6 +17,11 @@ namespace {
 
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr const char* kCloudPlacement = "";  // a point placed on the cloud worker, not on a board
+// A board's heartbeats (pub/sub) can arrive before its task connection (DEALER) has finished its
+// handshake with our ROUTER, which then refuses sends to it as "no such peer". For this long after a
+// board attached, such a task is sent to it again a little later instead of giving the board up.
+constexpr int64_t kConnectGraceUs = 2'000'000;
+constexpr auto kResendDelay = std::chrono::milliseconds(50);
 
 struct PointTask {
   messages::Envelope envelope;  // the ExpansionTask as sent
@@ -23,6 +29,7 @@ struct PointTask {
   int64_t deadline_us = 0;
   int attempts = 0;
   bool done = false;
+  int64_t first_dispatch_us = 0;  // for the point's latency and span
 };
 
 struct RequestState {
@@ -77,8 +84,10 @@ class Scheduler {
   void on_inbound(brokers::Inbound& in) {
     if (auto* hb = std::get_if<messages::Heartbeat>(&in.envelope.body)) return on_heartbeat(*hb);
     if (std::holds_alternative<messages::ExpansionResult>(in.envelope.body)) return on_result(in.envelope);
-    // The events proxy carries every node's telemetry too (its own included): that is for monitors.
-    if (std::holds_alternative<messages::Telemetry>(in.envelope.body)) return;
+    // The events proxy carries every node's telemetry and spans too (its own included): for monitors.
+    if (std::holds_alternative<messages::Telemetry>(in.envelope.body) ||
+        std::holds_alternative<messages::Span>(in.envelope.body))
+      return;
     spdlog::warn("scheduler: unexpected {} message on socket '{}' from '{}'",
                  messages::message_type_name(in.envelope.type()), in.socket, in.envelope.sender);
   }
@@ -109,7 +118,10 @@ class Scheduler {
   void on_task_done(const std::string& id, int index) {
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
-    if (auto t = it->second.tasks.find(index); t != it->second.tasks.end()) t->second.done = true;
+    if (auto t = it->second.tasks.find(index); t != it->second.tasks.end() && !t->second.done) {
+      t->second.done = true;
+      record_point(id, index, t->second);
+    }
     finish_if_complete(it);
   }
 
@@ -124,11 +136,31 @@ class Scheduler {
   void on_send_failed(const std::string& socket, const std::string& peer, const messages::Envelope& envelope,
                       const std::string& why) {
     if (socket != "tasks") return;
-    spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, peer, why);
-    fleet_.forget(peer);
+    // Behind a broker the tasks socket is a DEALER: the board is the envelope's addressee.
+    const std::string& board = peer.empty() ? envelope.to : peer;
+    const auto known = fleet_.boards().find(board);
+    if (why == "no such peer" && known != fleet_.boards().end() &&
+        messages::now_us() - known->second.first_seen_us < kConnectGraceUs) {
+      spdlog::debug("scheduler: board '{}' is not connected yet; sending task {} again shortly", board,
+                    envelope.task_id);
+      self_->delayed_send(self_, kResendDelay, resend_atom::value, envelope);
+      return;
+    }
+    spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, board, why);
+    fleet_.forget(board);
     if (auto it = requests_.find(envelope.request_id); it != requests_.end())
       if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
         redispatch(envelope.request_id, it->second, task->point_index);
+  }
+
+  // The resend of a task refused by a board that had only just attached, unless the point has moved on.
+  void resend(const messages::Envelope& envelope) {
+    auto it = requests_.find(envelope.request_id);
+    const auto* body = std::get_if<messages::ExpansionTask>(&envelope.body);
+    if (it == requests_.end() || !body) return;
+    auto t = it->second.tasks.find(body->point_index);
+    if (t == it->second.tasks.end() || t->second.done || t->second.board != envelope.to) return;
+    send_task(envelope);
   }
 
   void tick() {
@@ -159,6 +191,8 @@ class Scheduler {
     t.counters["results_rejected"] = results_rejected_;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
     t.gauges["boards"] = static_cast<double>(fleet_.size());
+    t.histograms["request_ms"] = request_ms_.snapshot();
+    t.histograms["point_ms"] = point_ms_.snapshot();
     messages::Envelope env;
     env.sender = config_.node_id;
     env.body = std::move(t);
@@ -203,6 +237,7 @@ class Scheduler {
 
   void dispatch(const std::string& id, RequestState& state, int index, const std::string& avoid = {}) {
     PointTask& task = state.tasks[index];
+    if (task.attempts == 0) task.first_dispatch_us = messages::now_us();
     task.envelope = task_envelope(id, state, index);
     task.deadline_us = std::get<messages::ExpansionTask>(task.envelope.body).deadline_us;
     ++task.attempts;
@@ -212,7 +247,8 @@ class Scheduler {
     if (board) {
       task.board = *board;
       fleet_.task_sent(*board);
-      pump_->send("tasks", task.envelope, *board);
+      task.envelope.to = *board;
+      send_task(task.envelope);
     } else {
       task.board = kCloudPlacement;
       ++points_on_cloud_;
@@ -220,6 +256,13 @@ class Scheduler {
     }
     spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
                   task.board.empty() ? "cloud" : task.board, task.attempts);
+  }
+
+  // On its own the cloud's tasks ROUTER addresses the board by routing id; behind a broker its DEALER
+  // sends to the broker, which forwards by the envelope's addressee.
+  void send_task(const messages::Envelope& envelope) {
+    if (config_.connect.empty()) pump_->send("tasks", envelope, envelope.to);
+    else pump_->send("tasks", envelope);
   }
 
   void redispatch(const std::string& id, RequestState& state, int index) {
@@ -236,7 +279,23 @@ class Scheduler {
     for (const auto& [index, task] : state.tasks)
       if (!task.done) return;
     ++requests_finished_;
+    const int64_t now = messages::now_us();
+    request_ms_.observe(static_cast<double>(now - state.created_us) / 1000.0);
+    pump_->send("telemetry", span_envelope(config_.node_id, it->first, {}, "request", state.created_us, now,
+                                           {{"points", std::to_string(state.points.size())},
+                                            {"mode", state.request.mode}}));
     requests_.erase(it);
+  }
+
+  // A point's expansion was chosen: its latency from first dispatch, and its span.
+  void record_point(const std::string& id, int index, const PointTask& task) {
+    const int64_t now = messages::now_us();
+    point_ms_.observe(static_cast<double>(now - task.first_dispatch_us) / 1000.0);
+    pump_->send("telemetry", span_envelope(config_.node_id, id, task.envelope.task_id, "point", task.first_dispatch_us,
+                                           now,
+                                           {{"point", std::to_string(index)},
+                                            {"board", task.board.empty() ? config_.node_id : task.board},
+                                            {"attempts", std::to_string(task.attempts)}}));
   }
 
   void on_heartbeat(const messages::Heartbeat& hb) {
@@ -244,6 +303,9 @@ class Scheduler {
       spdlog::warn("scheduler: heartbeat with no node id ignored");
       return;
     }
+    const auto known = fleet_.boards().find(hb.node_id);
+    if (hb.draining && known != fleet_.boards().end() && !known->second.last.draining)
+      spdlog::info("scheduler: board '{}' is draining; no more tasks go there", hb.node_id);
     if (fleet_.heard(hb, messages::now_us()))
       spdlog::info("scheduler: board '{}' attached ({} model{}: {})", hb.node_id, hb.models.size(),
                    hb.models.size() == 1 ? "" : "s", hb.models.empty() ? "-" : hb.models.front());
@@ -259,6 +321,8 @@ class Scheduler {
   std::map<std::string, RequestState> requests_;
   uint64_t requests_started_ = 0, requests_finished_ = 0;
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
+  LatencyHistogram request_ms_;  // accepted -> every point expanded
+  LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
 };
 
 }  // namespace
@@ -287,6 +351,7 @@ caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
       },
       [=](send_failed_atom, const std::string& socket, const std::string& peer, const messages::Envelope& env,
           const std::string& why) { s->on_send_failed(socket, peer, env, why); },
+      [=](resend_atom, const messages::Envelope& envelope) { s->resend(envelope); },
       [=](tick_atom) {
         s->tick();
         self->delayed_send(self, kTickInterval, tick_atom::value);

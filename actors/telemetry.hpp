@@ -2,10 +2,11 @@
 // What a node reports on the events socket besides heartbeats: counters (monotonic totals) and gauges
 // (current values), one Telemetry message per node per interval. `pice top` and the scheduler read it.
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "brokers/socket_spec.hpp"
-#include "messages/bodies.hpp"
+#include "messages/envelope.hpp"
 
 namespace pice::actors {
 
@@ -23,6 +24,19 @@ inline messages::Telemetry telemetry_with_pump(const std::string& node_id, const
   t.gauges["messages_waiting"] = static_cast<double>(pump.waiting);
   t.role = role;
   return t;
+}
+
+// A finished step of a request, ready for the events socket (see messages::Span for the names).
+inline messages::Envelope span_envelope(const std::string& node_id, const std::string& request_id,
+                                        const std::string& task_id, std::string name, int64_t start_us,
+                                        int64_t end_us, std::map<std::string, std::string> attributes = {}) {
+  messages::Envelope env;
+  env.request_id = request_id;
+  env.task_id = task_id;
+  env.sender = node_id;
+  env.created_us = start_us;
+  env.body = messages::Span{std::move(name), node_id, start_us, end_us, std::move(attributes)};
+  return env;
 }
 
 }  // namespace pice::actors

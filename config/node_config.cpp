@@ -17,7 +17,7 @@ namespace pice::config {
 namespace {
 
 constexpr std::string_view kAllInOneListen = "inproc://pice";   // all actors in one process
-const std::vector<std::string> kRoleNames = {"all-in-one", "cloud", "edge"};
+const std::vector<std::string> kRoleNames = {"all-in-one", "cloud", "edge", "broker"};
 // Only the scheme is checked here; brokers::derive_endpoints validates the rest when binding.
 const std::vector<std::string> kEndpointSchemes = {"tcp://", "ipc://", "inproc://"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -78,6 +78,7 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::integer("heartbeat_ms", &c.fleet.heartbeat_ms, 10, 60'000),
            KeyRule::integer("board_timeout_ms", &c.fleet.board_timeout_ms, 50, 600'000),
            KeyRule::integer("task_deadline_ms", &c.fleet.task_deadline_ms, 100, 3'600'000),
+           KeyRule::integer("drain_timeout_ms", &c.fleet.drain_timeout_ms, 0, 3'600'000),
        }},
       {"log", {KeyRule::text("level", &c.log_level).one_of(kLogLevels)}},
       {"http",
@@ -94,6 +95,7 @@ std::vector<TableRule> schema(RawConfig& raw) {
 Role role_from_name(const std::string& name) {
   if (name == "cloud") return Role::cloud;
   if (name == "edge") return Role::edge;
+  if (name == "broker") return Role::broker;
   return Role::all_in_one;   // the schema admits only the three names
 }
 
@@ -125,15 +127,25 @@ class CrossChecks {
 void check_role(const RawConfig& raw, const CrossChecks& checks) {
   const Role role = raw.config.role;
   const std::string quoted = "role \"" + std::string(role_name(role)) + "\"";
-  const bool needs_llm = role != Role::edge;
-  const bool needs_slm = role != Role::cloud;
+  const bool broker = role == Role::broker;
+  const bool needs_llm = role != Role::edge && !broker;
+  const bool needs_slm = role != Role::cloud && !broker;
   if (needs_llm && !raw.has_llm) checks.fail("node.role", "llm", quoted + " needs an [llm] table (the cloud model)");
   if (needs_slm && !raw.has_slm) checks.fail("node.role", "slm", quoted + " needs an [slm] table (the edge model)");
-  if (!needs_llm && raw.has_llm) checks.fail("llm", "llm", "not used by " + quoted + " (an edge runs only its [slm])");
-  if (!needs_slm && raw.has_slm) checks.fail("slm", "slm", "not used by " + quoted + " (the cloud runs only its [llm])");
+  if (!needs_llm && raw.has_llm)
+    checks.fail("llm", "llm", "not used by " + quoted + (broker ? " (a broker runs no model)" : " (an edge runs only its [slm])"));
+  if (!needs_slm && raw.has_slm)
+    checks.fail("slm", "slm", "not used by " + quoted + (broker ? " (a broker runs no model)" : " (the cloud runs only its [llm])"));
 
-  if (role == Role::cloud && !checks.has("node.listen")) {
-    checks.fail("node", "node.listen", quoted + " needs node.listen (the endpoint edges connect to)");
+  if (role == Role::cloud && !checks.has("node.listen") && !checks.has("node.connect")) {
+    checks.fail("node", "node.listen",
+                quoted + " needs node.listen (the endpoint edges connect to) or node.connect (a broker's endpoint)");
+  }
+  if (broker && !checks.has("node.listen")) {
+    checks.fail("node", "node.listen", quoted + " needs node.listen (the endpoint clouds and edges connect to)");
+  }
+  if (broker && raw.has_http) {
+    checks.fail("http", "http", "not used by " + quoted + " (the HTTP API is served by a cloud)");
   }
   if (role == Role::edge && !checks.has("node.connect")) {
     checks.fail("node", "node.connect", quoted + " needs node.connect (the cloud's endpoint)");
@@ -141,8 +153,8 @@ void check_role(const RawConfig& raw, const CrossChecks& checks) {
   if (role == Role::edge && checks.has("node.listen")) {
     checks.fail("node.listen", "node.listen", "not used by " + quoted + " (an edge connects, with node.connect)");
   }
-  if (role != Role::edge && checks.has("node.connect")) {
-    checks.fail("node.connect", "node.connect", "not used by " + quoted + " (only edges connect)");
+  if (role != Role::edge && role != Role::cloud && checks.has("node.connect")) {
+    checks.fail("node.connect", "node.connect", "not used by " + quoted + " (only edges and clouds connect)");
   }
   if (role == Role::edge && raw.has_http) {
     checks.fail("http", "http", "not used by " + quoted + " (the HTTP API is served by the cloud)");
@@ -232,6 +244,7 @@ std::string_view role_name(Role role) {
     case Role::all_in_one: return "all-in-one";
     case Role::cloud: return "cloud";
     case Role::edge: return "edge";
+    case Role::broker: return "broker";
   }
   return "unknown";
 }

@@ -5,7 +5,8 @@
 // File layout (see config/all-in-one.toml, cloud.toml, edge.toml for commented examples):
 //   [node] id, role, listen, connect, local_edges     [llm] / [slm] model, threads, context
 //   [sketch] min_points, max_points, max_words_per_point     [expand] max_tokens
-//   [sampling] temperature, top_p, seed     [fleet] heartbeat_ms, board_timeout_ms, task_deadline_ms
+//   [sampling] temperature, top_p, seed     [fleet] heartbeat_ms, board_timeout_ms, task_deadline_ms,
+//   drain_timeout_ms
 //   [log] level
 #include <cstdint>
 #include <filesystem>
@@ -17,8 +18,8 @@
 
 namespace pice::config {
 
-enum class Role { all_in_one, cloud, edge };
-std::string_view role_name(Role role);   // "all-in-one", "cloud", "edge"
+enum class Role { all_in_one, cloud, edge, broker };
+std::string_view role_name(Role role);   // "all-in-one", "cloud", "edge", "broker"
 
 struct ModelConfig {
   // A GGUF file (relative paths in a file: relative to the file's folder) or "synth:<shape>"; with
@@ -46,6 +47,7 @@ struct FleetConfig {
   int heartbeat_ms = 500;
   int board_timeout_ms = 3000;
   int task_deadline_ms = 60000;
+  int drain_timeout_ms = 60000;   // edge: on SIGTERM/SIGINT, finish queued tasks for at most this long, then exit
 };
 
 struct HttpConfig {             // [http]: the OpenAI-compatible HTTP API (cloud, all-in-one)
@@ -59,8 +61,9 @@ struct NodeConfig {
   std::string source;          // file it came from
   std::string node_id;         // default "<role>-<hostname>-<pid>"
   Role role = Role::all_in_one;
-  std::string listen;          // cloud, all-in-one: base endpoint to bind (all-in-one default "inproc://pice")
-  std::string connect;         // edge: the cloud's base endpoint
+  std::string listen;          // cloud, all-in-one, broker: base endpoint to bind (all-in-one default "inproc://pice");
+                               // a cloud with `connect` binds only its gateway there (optional)
+  std::string connect;         // edge: the cloud's or broker's base endpoint; cloud: a broker's (shared fleet)
   int local_edges = 1;         // all-in-one: how many in-process edge expanders
   std::optional<ModelConfig> llm;   // [llm]: cloud model (sketches, direct answers, fallback expansions); cloud & all-in-one need it
   std::optional<ModelConfig> slm;   // [slm]: edge model (expansions); edge & all-in-one need it

@@ -94,16 +94,43 @@ struct Heartbeat {
   double tokens_per_s = 0;
   int64_t free_kv_tokens = 0;
   std::string version;
+  bool draining = false;                // finishing its queue and taking no more tasks: place nothing here
   bool operator==(const Heartbeat&) const = default;
 };
 
-// A node's counters and gauges, for `pice top` and /metrics.
+// A distribution of values (latencies in milliseconds), cumulative since the node started, so a
+// lost Telemetry message loses nothing: the next one carries every observation. counts[i] holds the
+// values in (bounds[i-1], bounds[i]]; counts.back() those above every bound. decode() rejects a
+// histogram whose counts do not number bounds + 1 or whose bounds do not ascend.
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<uint64_t> counts;
+  double sum = 0;
+  uint64_t count = 0;
+  bool operator==(const Histogram&) const = default;
+};
+
+// A node's counters, gauges and histograms, for `pice top` and /metrics.
 struct Telemetry {
   std::string node_id;
   std::map<std::string, uint64_t> counters;   // monotonic totals
   std::map<std::string, double> gauges;       // current values
-  std::string role;                           // "cloud", "edge": added in schema 1 (absent = "")
+  std::string role;                           // "cloud", "edge", "broker": added in schema 1 (absent = "")
+  std::map<std::string, Histogram> histograms;  // latencies (ms) by name; absent = none
   bool operator==(const Telemetry&) const = default;
+};
+
+// One timed step of one request (the envelope's request id and task id say which), published on the
+// events socket when the step ends, so a monitor can lay a request's life out on a time line.
+// Names: "request" (cloud: accepted -> answer complete), "point" (cloud: point dispatched -> expansion
+// chosen), "expand" (edge: task received -> result sent).
+struct Span {
+  std::string name;
+  std::string node;                               // where the step ran
+  int64_t start_us = 0;                           // wall clock (now_us())
+  int64_t end_us = 0;
+  std::map<std::string, std::string> attributes;  // e.g. board, attempts, point, error
+  bool operator==(const Span&) const = default;
 };
 
 }  // namespace pice::messages

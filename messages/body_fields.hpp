@@ -90,6 +90,24 @@ void describe(S& h, V&& visit) {
   visit("tokens_per_s", h.tokens_per_s);
   visit("free_kv_tokens", h.free_kv_tokens);
   visit("version", h.version);
+  visit("draining", h.draining);
+}
+
+template <Of<Histogram> S, class V>
+void describe(S& h, V&& visit) {
+  visit("bounds", h.bounds);
+  visit("counts", h.counts);
+  visit("sum", h.sum);
+  visit("count", h.count);
+}
+
+template <Of<Span> S, class V>
+void describe(S& s, V&& visit) {
+  visit("name", s.name);
+  visit("node", s.node);
+  visit("start_us", s.start_us);
+  visit("end_us", s.end_us);
+  visit("attributes", s.attributes);
 }
 
 template <Of<Telemetry> S, class V>
@@ -98,6 +116,7 @@ void describe(S& t, V&& visit) {
   visit("counters", t.counters);
   visit("gauges", t.gauges);
   visit("role", t.role);
+  visit("histograms", t.histograms);
 }
 
 // Nested structs (Timings) are fields too; declared before the templates that call them.
@@ -142,5 +161,16 @@ void read_struct(const msgpack::object& object, T& out) {
 
 inline void write(Packer& packer, const Timings& value) { write_struct(packer, value); }
 inline void read(const msgpack::object& object, Timings& out) { read_struct(object, out); }
+inline void write(Packer& packer, const Histogram& value) { write_struct(packer, value); }
+// Strict: a histogram whose shape is inconsistent would render as nonsense in every monitor.
+inline void read(const msgpack::object& object, Histogram& out) {
+  read_struct(object, out);
+  if (out.counts.size() != out.bounds.size() + 1)
+    throw FieldError{{}, "histogram has " + std::to_string(out.counts.size()) + " counts for " +
+                             std::to_string(out.bounds.size()) + " bounds (expected bounds + 1)"};
+  for (size_t i = 1; i < out.bounds.size(); ++i)
+    if (!(out.bounds[i - 1] < out.bounds[i]))
+      throw FieldError{{}, "histogram bounds do not ascend at index " + std::to_string(i)};
+}
 
 }  // namespace pice::messages::detail

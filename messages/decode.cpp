@@ -83,6 +83,7 @@ struct EnvelopeFields {
   const msgpack::object* created = nullptr;
   const msgpack::object* sent = nullptr;
   const msgpack::object* body = nullptr;
+  const msgpack::object* to = nullptr;
 };
 
 EnvelopeFields index_envelope(const msgpack::object& root) {
@@ -93,7 +94,7 @@ EnvelopeFields index_envelope(const msgpack::object& root) {
   const std::array<std::pair<std::string_view, const msgpack::object**>, kEnvelopeKeys> slots{{
       {kKeyVersion, &fields.version}, {kKeyType, &fields.type}, {kKeyRequestId, &fields.request_id},
       {kKeyTaskId, &fields.task_id}, {kKeySender, &fields.sender}, {kKeyCreated, &fields.created},
-      {kKeySent, &fields.sent}, {kKeyBody, &fields.body},
+      {kKeySent, &fields.sent}, {kKeyBody, &fields.body}, {kKeyTo, &fields.to},
   }};
   const auto& map = root.via.map;
   for (uint32_t i = 0; i < map.size; ++i) {
@@ -193,6 +194,7 @@ Envelope decode(std::string_view bytes) {
   read_header(fields.sender, detail::kKeySender, envelope.sender);
   read_header(fields.created, detail::kKeyCreated, envelope.created_us);
   read_header(fields.sent, detail::kKeySent, envelope.sent_us);
+  read_header(fields.to, detail::kKeyTo, envelope.to);
   envelope.body = read_body(type, fields.body);
   return envelope;
 }

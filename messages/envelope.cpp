@@ -8,7 +8,7 @@
 
 namespace pice::messages {
 
-static_assert(std::variant_size_v<Body> == static_cast<size_t>(MessageType::telemetry),
+static_assert(std::variant_size_v<Body> == static_cast<size_t>(MessageType::span),
               "MessageType numbers are Body alternative index + 1");
 
 MessageType Envelope::type() const { return static_cast<MessageType>(body.index() + 1); }
@@ -22,6 +22,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::answer_chunk: return "answer_chunk";
     case MessageType::heartbeat: return "heartbeat";
     case MessageType::telemetry: return "telemetry";
+    case MessageType::span: return "span";
   }
   return "unknown";
 }
@@ -56,7 +57,8 @@ std::string encode(const Envelope& envelope, int64_t sent_us) {
   StringSink sink{&out};
   Packer packer(sink);
 
-  packer.pack_map(kEnvelopeKeys);
+  const bool addressed = !envelope.to.empty();
+  packer.pack_map(addressed ? kEnvelopeKeys : kEnvelopeKeys - 1);
   write_key(packer, kKeyVersion);
   write(packer, envelope.version);
   write_key(packer, kKeyType);
@@ -71,6 +73,10 @@ std::string encode(const Envelope& envelope, int64_t sent_us) {
   write(packer, envelope.created_us);
   write_key(packer, kKeySent);
   write(packer, sent_us);
+  if (addressed) {
+    write_key(packer, kKeyTo);
+    write(packer, envelope.to);
+  }
   write_key(packer, kKeyBody);
   std::visit([&](const auto& body) { write_struct(packer, body); }, envelope.body);
   return out;

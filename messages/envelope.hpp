@@ -4,7 +4,8 @@
 //
 // Wire layout (a msgpack map with short keys, so the per-message overhead stays small):
 //   "v": schema version, "type": MessageType number, "rid": request id, "tid": task id,
-//   "from": sender node id, "t0": created_us, "ts": sent_us, "body": the body as a map of named fields.
+//   "from": sender node id, "t0": created_us, "ts": sent_us, "to": addressee node id (only when set),
+//   "body": the body as a map of named fields.
 // decode() ignores envelope and body keys it does not know, so newer senders can add fields.
 #include <cstddef>
 #include <cstdint>
@@ -30,9 +31,10 @@ enum class MessageType : uint8_t {
   answer_chunk = 5,
   heartbeat = 6,
   telemetry = 7,
+  span = 8,
 };
 
-using Body = std::variant<Request, SketchPoint, ExpansionTask, ExpansionResult, AnswerChunk, Heartbeat, Telemetry>;
+using Body = std::variant<Request, SketchPoint, ExpansionTask, ExpansionResult, AnswerChunk, Heartbeat, Telemetry, Span>;
 
 struct Envelope {
   uint32_t version = kSchemaVersion;
@@ -41,6 +43,9 @@ struct Envelope {
   std::string sender;        // node id of the sender
   int64_t created_us = 0;    // when the request/task was created (now_us()), kept across hops
   int64_t sent_us = 0;       // when this hop was sent
+  // The node this message is for; empty: whoever receives it. A broker forwards by it (tasks to a
+  // board, results back to the cloud that sent the task). On the wire only when not empty.
+  std::string to;
   Body body;
 
   MessageType type() const;  // follows from the body's alternative

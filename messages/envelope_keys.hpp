@@ -14,6 +14,7 @@ inline constexpr std::string_view kKeySender = "from";
 inline constexpr std::string_view kKeyCreated = "t0";
 inline constexpr std::string_view kKeySent = "ts";
 inline constexpr std::string_view kKeyBody = "body";
-inline constexpr uint32_t kEnvelopeKeys = 8;
+inline constexpr std::string_view kKeyTo = "to";   // written only when set
+inline constexpr uint32_t kEnvelopeKeys = 9;       // every key a decoder knows
 
 }  // namespace pice::messages::detail

@@ -46,7 +46,7 @@ std::string describe_object(const msgpack::object& object) {
 }
 
 void prepend_path(FieldError& error, const std::string& step) {
-  if (error.path.empty() || error.path.front() == '[' || step.front() == '[') {
+  if (error.path.empty() || error.path.front() == '[') {
     error.path = step + error.path;
   } else {
     error.path = step + "." + error.path;
@@ -79,20 +79,6 @@ void read(const msgpack::object& object, ChunkKind& out) {
     throw FieldError{{}, "expected a chunk kind 0.." + std::to_string(kLast) + ", got " + describe_object(object)};
   }
   out = static_cast<ChunkKind>(object.via.u64);
-}
-
-void read(const msgpack::object& object, std::vector<std::string>& out) {
-  if (object.type != msgpack::type::ARRAY) throw FieldError{{}, "expected an array, got " + describe_object(object)};
-  const auto& array = object.via.array;
-  out.assign(array.size, std::string());
-  for (uint32_t i = 0; i < array.size; ++i) {
-    try {
-      read(array.ptr[i], out[i]);
-    } catch (FieldError& error) {
-      prepend_path(error, "[" + std::to_string(i) + "]");
-      throw;
-    }
-  }
 }
 
 void throw_integer_error(const msgpack::object& object, int64_t min, uint64_t max) {

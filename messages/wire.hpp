@@ -49,7 +49,12 @@ template <std::integral T>
 void write(Packer& packer, T value) {
   packer.pack(value);   // msgpack picks the smallest integer encoding
 }
-inline void write(Packer& packer, const std::vector<std::string>& values) {
+// Nested structs, defined in body_fields.hpp; declared here so the container templates below find them.
+inline void write(Packer& packer, const Histogram& value);
+inline void read(const msgpack::object& object, Histogram& out);
+
+template <class T>
+void write(Packer& packer, const std::vector<T>& values) {
   packer.pack_array(static_cast<uint32_t>(values.size()));
   for (const auto& value : values) write(packer, value);
 }
@@ -67,7 +72,6 @@ void read(const msgpack::object& object, std::string& out);
 void read(const msgpack::object& object, bool& out);
 void read(const msgpack::object& object, double& out);   // floats, and integers (other encoders may send 0 for 0.0)
 void read(const msgpack::object& object, ChunkKind& out);
-void read(const msgpack::object& object, std::vector<std::string>& out);
 
 [[noreturn]] void throw_integer_error(const msgpack::object& object, int64_t min, uint64_t max);
 
@@ -82,6 +86,21 @@ void read(const msgpack::object& object, T& out) {
     out = static_cast<T>(object.via.i64);
   } else {
     throw_integer_error(object, min, max);
+  }
+}
+
+template <class T>
+void read(const msgpack::object& object, std::vector<T>& out) {
+  if (object.type != msgpack::type::ARRAY) throw FieldError{{}, "expected an array, got " + describe_object(object)};
+  const auto& array = object.via.array;
+  out.assign(array.size, T());
+  for (uint32_t i = 0; i < array.size; ++i) {
+    try {
+      read(array.ptr[i], out[i]);
+    } catch (FieldError& error) {
+      prepend_path(error, "[" + std::to_string(i) + "]");
+      throw;
+    }
   }
 }
 

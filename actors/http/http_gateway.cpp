@@ -51,7 +51,12 @@ std::string host_port(const HttpOptions& o) {
 struct HttpGateway::Impl {
   Impl(HttpOptions options, std::string gateway_endpoint)
       : router(std::move(gateway_endpoint)), context(checked(std::move(options)), router, metrics),
-        io(context.options.threads) {}
+        io(context.options.threads) {
+    if (!context.options.monitor_endpoint.empty()) {
+      fleet = std::make_unique<FleetMonitor>(context.options.monitor_endpoint);
+      context.fleet = fleet.get();
+    }
+  }
 
   void start();
   void stop();
@@ -59,6 +64,7 @@ struct HttpGateway::Impl {
   tcp::endpoint resolve() const;
 
   Metrics metrics;
+  std::unique_ptr<FleetMonitor> fleet;
   AnswerRouter router;
   ServerContext context;
   net::io_context io;
@@ -98,6 +104,7 @@ void HttpGateway::Impl::start() {
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) fail("listen");
   port = acceptor.local_endpoint().port();
   router.start();
+  if (fleet) fleet->start();
   accept();
   for (int i = 0; i < o.threads; ++i)
     threads.emplace_back([this] {
@@ -141,6 +148,7 @@ void HttpGateway::Impl::stop() {
   acceptor.close(ignored);
   // Drops the routes, and with them the sessions waiting for answers; the rest go with `io`.
   router.stop();
+  if (fleet) fleet->stop();
 }
 
 HttpGateway::HttpGateway(HttpOptions options, std::string gateway_endpoint)

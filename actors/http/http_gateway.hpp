@@ -20,6 +20,7 @@ struct HttpOptions {
   std::string api_key;              // empty: no authentication; else /v1/* need "Authorization: Bearer KEY"
   std::string model_name = "pice";  // the one model /v1/models lists and requests must name
   int answer_timeout_ms = 300000;   // a chat completion without its answer by then fails (504 / error event)
+  std::string monitor_endpoint;     // the fleet's events (XPUB) to export on /metrics too; empty: gateway metrics only
 };
 
 class HttpGateway {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/fleet_prometheus.hpp"
+
 namespace pice::actors::http {
 namespace {
 
@@ -107,8 +109,9 @@ RouteOutcome dispatch(const RequestHead& head, std::string_view body, ServerCont
   if (path == "/v1/chat/completions") return chat(body, context);
   if (path == "/v1/models") return json_reply({{"object", "list"}, {"data", json::array({model_object(model)})}});
   if (path == "/health") return json_reply({{"status", "ok"}});
-  return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8",
-                   context.metrics.render(context.inflight.current()), {}};
+  std::string metrics = context.metrics.render(context.inflight.current());
+  if (context.fleet) metrics += render_prometheus(context.fleet->snapshot());
+  return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", std::move(metrics), {}};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <optional>
 
+#include "actors/fleet_monitor.hpp"
 #include "actors/http/answer_router.hpp"
 #include "actors/http/http_gateway.hpp"
 #include "actors/http/metrics.hpp"
@@ -51,6 +52,7 @@ struct ServerContext {
   AnswerRouter& router;
   Metrics& metrics;
   InflightLimit inflight;
+  const FleetMonitor* fleet = nullptr;   // the fleet's telemetry for /metrics; null: none
 };
 
 }  // namespace pice::actors::http

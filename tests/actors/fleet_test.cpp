@@ -23,6 +23,20 @@ TEST(Fleet, LearnsBoardsFromHeartbeatsOnly) {
   EXPECT_EQ(fleet.place(), "a");
 }
 
+TEST(Fleet, NeverPlacesOnADrainingBoard) {
+  Fleet fleet;
+  messages::Heartbeat fast = beat("fast", 100);
+  fleet.heard(fast, 0);
+  fleet.heard(beat("slow", 1), 0);
+  EXPECT_EQ(fleet.place(), "fast");
+  fast.draining = true;
+  fleet.heard(fast, 1);
+  EXPECT_TRUE(fleet.knows("fast"));   // still known: its tasks are still being finished
+  EXPECT_EQ(fleet.place(), "slow");
+  fleet.forget("slow");
+  EXPECT_FALSE(fleet.place().has_value());   // only draining boards left: the cloud takes the point
+}
+
 TEST(Fleet, ForgetsSilentBoards) {
   Fleet fleet;
   fleet.heard(beat("a"), 0);

@@ -29,6 +29,15 @@ TEST(ExampleFiles, AllInOne) {
   EXPECT_EQ(c.log_level, "info");
 }
 
+TEST(ExampleFiles, Broker) {
+  const NodeConfig c = load_file(kSourceDir / "config/broker.toml");
+  EXPECT_EQ(c.role, Role::broker);
+  EXPECT_EQ(c.node_id, "broker-1");
+  EXPECT_EQ(c.listen, "tcp://127.0.0.1:7800");
+  EXPECT_FALSE(c.llm.has_value());
+  EXPECT_FALSE(c.slm.has_value());
+}
+
 TEST(ExampleFiles, Cloud) {
   const NodeConfig c = load_file(kSourceDir / "config/cloud.toml");
   EXPECT_EQ(c.role, Role::cloud);
@@ -275,6 +284,29 @@ TEST(NodeConfig, RoleNames) {
   EXPECT_EQ(role_name(Role::all_in_one), "all-in-one");
   EXPECT_EQ(role_name(Role::cloud), "cloud");
   EXPECT_EQ(role_name(Role::edge), "edge");
+  EXPECT_EQ(role_name(Role::broker), "broker");
+}
+
+TEST(NodeConfig, BrokerAndCloudBehindABroker) {
+  const NodeConfig broker = parse("[node]\nrole = \"broker\"\nid = \"b\"\nlisten = \"tcp://127.0.0.1:7800\"\n", "b.toml");
+  EXPECT_EQ(broker.role, Role::broker);
+  EXPECT_EQ(broker.listen, "tcp://127.0.0.1:7800");
+  EXPECT_FALSE(broker.llm);
+  EXPECT_FALSE(broker.slm);
+  const NodeConfig cloud =
+      parse("[node]\nrole = \"cloud\"\nconnect = \"tcp://127.0.0.1:7800\"\n[llm]\nmodel = \"synth:demo\"\n", "c.toml");
+  EXPECT_EQ(cloud.role, Role::cloud);
+  EXPECT_EQ(cloud.connect, "tcp://127.0.0.1:7800");
+  EXPECT_TRUE(cloud.listen.empty());
+}
+
+TEST(NodeConfig, DrainTimeout) {
+  const NodeConfig c = parse(
+      "[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\n[slm]\nmodel = \"synth:demo\"\n[fleet]\ndrain_timeout_ms = 2500\n", "e.toml");
+  EXPECT_EQ(c.fleet.drain_timeout_ms, 2500);
+  EXPECT_EQ(parse("[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\n[slm]\nmodel = \"synth:demo\"\n", "e.toml")
+                .fleet.drain_timeout_ms,
+            60000);
 }
 
 }  // namespace

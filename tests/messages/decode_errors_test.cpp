@@ -128,7 +128,7 @@ TEST(DecodeErrors, VersionIsCheckedBeforeTypeAndBody) {
 }
 
 TEST(DecodeErrors, UnknownType) {
-  for (int type : {0, 8, 42, 255, 70000, -3}) {
+  for (int type : {0, 9, 42, 255, 70000, -3}) {
     const auto bytes = raw_envelope([](Packer& p) { p.pack(kSchemaVersion); }, [&](Packer& p) { p.pack(type); },
                                     [](Packer& p) { p.pack_map(0); });
     const auto error = decode_error(bytes);
@@ -182,6 +182,37 @@ TEST(DecodeErrors, BodyWithWrongFieldTypeNamesTypeAndField) {
        {"telemetry", "'counters[\"x\"]'", "float 1.5"}},
       {MessageType::telemetry, one_field("gauges", [](Packer& p) { p.pack(std::map<int, double>{{7, 1.5}}); }),
        {"telemetry", "'gauges'", "key 0", "integer 7"}},
+      {MessageType::telemetry,
+       one_field("histograms",
+                 [](Packer& p) {
+                   p.pack_map(1);
+                   key(p, "ms");
+                   p.pack_map(2);
+                   key(p, "bounds");
+                   p.pack(std::vector<double>{1, 2});
+                   key(p, "counts");
+                   p.pack(std::vector<uint64_t>{1, 2});
+                 }),
+       {"telemetry", "'histograms[\"ms\"]'", "2 counts for 2 bounds"}},
+      {MessageType::telemetry,
+       one_field("histograms",
+                 [](Packer& p) {
+                   p.pack_map(1);
+                   key(p, "ms");
+                   p.pack_map(2);
+                   key(p, "bounds");
+                   p.pack(std::vector<double>{5, 1});
+                   key(p, "counts");
+                   p.pack(std::vector<uint64_t>{1, 2, 3});
+                 }),
+       {"telemetry", "'histograms[\"ms\"]'", "do not ascend"}},
+      {MessageType::telemetry,
+       one_field("histograms", one_field("ms", one_field("counts", [](Packer& p) { p.pack(std::vector<int>{-1}); }))),
+       {"telemetry", "'histograms[\"ms\"].counts[0]'", "integer -1"}},
+      {MessageType::span, one_field("attributes", [](Packer& p) { p.pack(std::map<std::string, int>{{"board", 3}}); }),
+       {"span", "'attributes[\"board\"]'", "expected a string"}},
+      {MessageType::heartbeat, one_field("draining", [](Packer& p) { p.pack("yes"); }),
+       {"heartbeat", "'draining'", "expected a boolean"}},
       {MessageType::request, [](Packer& p) { p.pack_array(0); }, {"request", "expected a map", "array"}},
       {MessageType::request, [](Packer& p) { p.pack(std::map<int, int>{{1, 2}}); }, {"request", "key 0"}},
   };

@@ -26,11 +26,13 @@ std::vector<Envelope> sample_envelopes() {
       ExpansionResult{1, "Short wavelengths scatter more.", 17, -1.25, "synth:demo", "edge-1", Timings{1.5, 2.5, 3.5},
                       "deadline passed"},
       AnswerChunk{ChunkKind::done, 4, "Schlaf gut \xE2\x9C\x93", "edge-2", "smollm-135m", 0.875, 5, 123.5, "route"},
-      Heartbeat{"edge-3", "edge", {"smollm-135m", "qwen-0.5b"}, 8, 3, 45.5, 4096, "0.1.0"},
+      Heartbeat{"edge-3", "edge", {"smollm-135m", "qwen-0.5b"}, 8, 3, 45.5, 4096, "0.1.0", true},
       Telemetry{"cloud-1",
                 {{"requests", 12}, {"max", std::numeric_limits<uint64_t>::max()}},
                 {{"queue_depth", 2.5}, {"negative", -1.0}},
-                "cloud"},
+                "cloud",
+                {{"request_ms", Histogram{{1, 10, 100}, {2, 0, 5, 1}, 432.5, 8}}, {"empty", Histogram{{}, {0}, 0, 0}}}},
+      Span{"point", "cloud-1", 1'700'000'000'000'000, 1'700'000'000'250'000, {{"board", "edge-2"}, {"attempts", "2"}}},
   };
   std::vector<Envelope> envelopes;
   int64_t clock = 1'700'000'000'123'456;
@@ -39,6 +41,7 @@ std::vector<Envelope> sample_envelopes() {
     envelope.request_id = "req-" + std::to_string(body.index());
     envelope.task_id = "task-" + std::to_string(body.index()) + "-9";
     envelope.sender = "cloud-1";
+    envelope.to = "edge-" + std::to_string(body.index());
     envelope.created_us = clock;
     envelope.sent_us = clock + 1000;
     envelope.body = body;
@@ -88,6 +91,7 @@ TEST(Roundtrip, SamplesCoverEveryTypeWithNonDefaultFields) {
                samples[i].body);
   }
   EXPECT_EQ(fields_at_default(Timings{1, 2, 3}), std::vector<std::string>{});
+  EXPECT_EQ(fields_at_default(Histogram{{1}, {1, 2}, 3, 3}), std::vector<std::string>{});
 }
 
 TEST(Roundtrip, EveryBodyTypeSurvivesEncodeDecode) {
@@ -100,6 +104,7 @@ TEST(Roundtrip, EveryBodyTypeSurvivesEncodeDecode) {
     EXPECT_EQ(received.sender, sent.sender);
     EXPECT_EQ(received.created_us, sent.created_us);
     EXPECT_EQ(received.sent_us, sent.sent_us);
+    EXPECT_EQ(received.to, sent.to);
     ASSERT_EQ(received.type(), sent.type());
     std::visit(
         [&](const auto& expected) {
