@@ -49,7 +49,7 @@ bool PumpSocket::can_receive() const {
   return spec_.type != zmq::socket_type::push && spec_.type != zmq::socket_type::pub;
 }
 
-void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
+void PumpSocket::open(zmq::context_t& context, const std::string& pump_name, const CurveSecurity* security) {
   const bool bind = spec_.direction == Direction::bind;
   try {
     socket_.emplace(context, spec_.type);
@@ -68,6 +68,7 @@ void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
       if (spec_.subscriptions.empty()) socket_->set(zmq::sockopt::subscribe, "");
       for (const std::string& prefix : spec_.subscriptions) socket_->set(zmq::sockopt::subscribe, prefix);
     }
+    if (security) apply_curve(*socket_, *security, spec_.direction, spec_.endpoint);
     if (bind) {
       socket_->bind(spec_.endpoint);
       bound_ = true;
@@ -76,7 +77,7 @@ void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
       socket_->connect(spec_.endpoint);
       endpoint_ = spec_.endpoint;
     }
-  } catch (const zmq::error_t& e) {
+  } catch (const std::exception& e) {   // zmq::error_t, or CURVE settings that do not fit the direction
     close();
     throw EndpointError("pump '" + pump_name + "': cannot " + (bind ? "bind" : "connect") + " socket '" +
                         spec_.name + "' (" + socket_type_name(spec_.type) + ") to " +

@@ -13,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include "brokers/curve.hpp"
 #include "brokers/log_limiter.hpp"
 #include "brokers/socket_spec.hpp"
 
@@ -42,9 +43,10 @@ class PumpSocket {
   bool can_receive() const;
   const std::string& endpoint() const { return endpoint_; }   // after open(): the one in use
 
-  // Pump thread. Creates the socket, sets its options, binds or connects. Throws EndpointError naming
-  // the pump, socket and endpoint; the socket is then closed again.
-  void open(zmq::context_t& context, const std::string& pump_name);
+  // Pump thread. Creates the socket, sets its options (CURVE when `security` is given and the endpoint
+  // is tcp), binds or connects. Throws EndpointError naming the pump, socket and endpoint; the socket
+  // is then closed again.
+  void open(zmq::context_t& context, const std::string& pump_name, const CurveSecurity* security);
   void close();
 
   // For zmq::poll: what to wait for now, and how long until a backed-off retry is due.
