@@ -25,9 +25,11 @@ struct GatewayClient::Impl {
   zmq::socket_t socket{brokers::shared_context(), zmq::socket_type::dealer};
 };
 
-GatewayClient::GatewayClient(std::string gateway_endpoint) : impl_(std::make_unique<Impl>()) {
+GatewayClient::GatewayClient(std::string gateway_endpoint, const std::optional<brokers::CurveSecurity>& security)
+    : impl_(std::make_unique<Impl>()) {
   impl_->socket.set(zmq::sockopt::linger, 0);
   impl_->socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(messages::kMaxMessageBytes));
+  if (security) brokers::apply_curve(impl_->socket, *security, brokers::Direction::connect, gateway_endpoint);
   impl_->socket.connect(gateway_endpoint);
 }
 
