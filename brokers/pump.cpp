@@ -242,6 +242,8 @@ void Pump::Impl::loop() {
       items.push_back(socket.poll_item(now));
       if (const auto due = socket.retry_due_in(now); due && (!wait || *due < *wait)) wait = due;
     }
+    for (PumpSocket& socket : sockets_)
+      if (socket.has_monitor()) items.push_back(socket.monitor_poll_item());
     // No timeout unless a backed-off retry is due: every send wakes us through the eventfd.
     const auto timeout = wait ? std::chrono::ceil<std::chrono::milliseconds>(*wait) : std::chrono::milliseconds{-1};
     try {
@@ -255,6 +257,10 @@ void Pump::Impl::loop() {
     for (size_t i = 0; i < sockets_.size(); ++i) {
       if (items[i + 1].revents & ZMQ_POLLIN) receive_from(sockets_[i]);
       if (items[i + 1].revents & ZMQ_POLLOUT) flush(sockets_[i], now);
+    }
+    for (size_t i = 0, monitor = sockets_.size() + 1; i < sockets_.size(); ++i) {
+      if (!sockets_[i].has_monitor()) continue;
+      if (items[monitor++].revents & ZMQ_POLLIN) sockets_[i].read_monitor(name_);
     }
     update_waiting();
   }

@@ -130,6 +130,11 @@ TEST_F(CurveFleet, OnlyListedKeysGetInAndNothingCrossesTheWireInClear) {
   EXPECT_EQ(lines_with(log, unlisted).size(), 1u) << log;
   EXPECT_NE(lines_with(log, unlisted)[0].find("127.0.0.1"), std::string::npos) << log;
   EXPECT_TRUE(edge_b->running());
+  // ...and the refused board says why in its own log.
+  EXPECT_TRUE(wait_until(
+      [&] { return edge_b->stderr_text().find("does not accept this node's public key " + unlisted) != std::string::npos; },
+      std::chrono::seconds(30)))
+      << edge_b->stderr_text();
 
   // The refusals are counted in the cloud's telemetry (DENIED in `pice top`).
   std::string top_out;
