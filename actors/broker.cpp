@@ -1,5 +1,7 @@
 #include "actors/broker.hpp"
 
+#include "actors/security.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_errors.hpp"
@@ -96,6 +98,10 @@ BrokerPart::BrokerPart(caf::actor_system& system, const config::NodeConfig& conf
                                   const std::string& why) {
     caf::anon_send(target, send_failed_atom::value, socket, peer, env, why);
   });
+  if (auto security = node_security(config)) {   // boards and clouds alike must be on the access list
+    pump_->set_security(*security);
+    proxy_.set_security(*security);
+  }
   try {
     pump_->start();
     proxy_.start();

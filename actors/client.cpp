@@ -49,10 +49,12 @@ struct GatewayClient::Impl {
   }
 };
 
-GatewayClient::GatewayClient(std::string gateway_endpoint) : impl_(std::make_unique<Impl>()) {
+GatewayClient::GatewayClient(std::string gateway_endpoint, const std::optional<brokers::CurveSecurity>& security)
+    : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = gateway_endpoint;
   impl_->socket.set(zmq::sockopt::linger, 0);
   impl_->socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(messages::kMaxMessageBytes));
+  if (security) brokers::apply_curve(impl_->socket, *security, brokers::Direction::connect, gateway_endpoint);
   const std::string monitor_endpoint = "inproc://pice-client-monitor-" + std::to_string(monitor_counter++);
   if (zmq_socket_monitor(impl_->socket.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0)
     throw zmq::error_t();

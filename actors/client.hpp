@@ -3,9 +3,11 @@
 // Used by `pice ask` (both against a remote cloud and against the in-process all-in-one node).
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "brokers/curve.hpp"
 #include "messages/bodies.hpp"
 
 namespace pice::actors {
@@ -21,7 +23,8 @@ struct Answer {
 
 class GatewayClient {
  public:
-  explicit GatewayClient(std::string gateway_endpoint);
+  // security: CURVE keys for a tcp gateway (the client's pair and the cloud's public key); none: plain.
+  explicit GatewayClient(std::string gateway_endpoint, const std::optional<brokers::CurveSecurity>& security = {});
   ~GatewayClient();
   GatewayClient(const GatewayClient&) = delete;
   GatewayClient& operator=(const GatewayClient&) = delete;

@@ -54,8 +54,9 @@ std::string FleetView::render(int64_t now_us) const {
 
   std::string out;
   char line[256];
-  snprintf(line, sizeof line, "%-24s %-6s %6s %9s %9s %9s %8s %9s %8s %8s\n", "NODE", "ROLE", "QUEUE", "TOK/S",
-           "DONE", "REQS", "RUNNING", "P50 MS", "REJECTED", "HEARD");
+  // REJECTED: malformed messages; DENIED: CURVE handshakes the node's access list refused.
+  snprintf(line, sizeof line, "%-24s %-6s %6s %9s %9s %9s %8s %9s %8s %8s %8s\n", "NODE", "ROLE", "QUEUE", "TOK/S",
+           "DONE", "REQS", "RUNNING", "P50 MS", "REJECTED", "DENIED", "HEARD");
   out += line;
   uint64_t total_done = 0, total_requests = 0, total_redispatches = 0;
   double total_speed = 0;
@@ -66,11 +67,12 @@ std::string FleetView::render(int64_t now_us) const {
     const double speed = edge ? n.heartbeat.tokens_per_s : 0.0;
     const uint64_t done = counter(n.telemetry, edge ? "tasks_done" : "requests_finished");
     const uint64_t requests = counter(n.telemetry, "requests_started");
-    snprintf(line, sizeof line, "%-24.24s %-6.6s %6d %9.1f %9llu %9llu %8.0f %9.0f %8llu %6.1fs%s\n",
+    snprintf(line, sizeof line, "%-24.24s %-6.6s %6d %9.1f %9llu %9llu %8.0f %9.0f %8llu %8llu %6.1fs%s\n",
              entry->first.c_str(), n.role.empty() ? "?" : n.role.c_str(), edge ? n.heartbeat.queue_depth : 0, speed,
              static_cast<unsigned long long>(done), static_cast<unsigned long long>(requests),
              gauge(n.telemetry, "requests_running"), median_ms(n),
              static_cast<unsigned long long>(counter(n.telemetry, "messages_rejected")),
+             static_cast<unsigned long long>(counter(n.telemetry, "auth_rejected")),
              static_cast<double>(now_us - n.last_heard_us) / 1e6, edge && n.heartbeat.draining ? "  draining" : "");
     total_redispatches += counter(n.telemetry, "redispatches");
     out += line;

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--timeout-ms", ask.timeout_ms, "Give up after this long")->capture_default_str();
   ask_cmd->add_flag("--json", ask.json, "One JSON object per answer chunk");
   ask_cmd->add_flag("--verbose,-v", ask.verbose, "Show the in-process node's log on stderr");
+  ask_cmd->add_option("--key", ask.key_file, "CURVE: this client's key pair (.key from pice keygen); with --connect");
+  ask_cmd->add_option("--server-key", ask.server_key_file, "CURVE: the cloud's public key (.pub)");
 
   GenerateOptions gen;
   auto* gen_cmd = app.add_subcommand("generate", "Generate text from a prompt with one model");
@@ -88,6 +90,14 @@ int main(int argc, char** argv) {
   top_cmd->add_option("--connect", top.connect, "A cloud's or broker's address")->required();
   top_cmd->add_flag("--once", top.once, "Print one snapshot and exit");
   top_cmd->add_option("--window-ms", top.window_ms, "How long each refresh listens")->capture_default_str();
+  top_cmd->add_option("--config,-c", top.config_path, "Take CURVE keys from this file's [security]");
+  top_cmd->add_option("--key", top.key_file, "CURVE: this client's key pair (.key from pice keygen)");
+  top_cmd->add_option("--server-key", top.server_key_file, "CURVE: the cloud's public key (.pub)");
+
+  KeygenOptions keygen;
+  auto* keygen_cmd = app.add_subcommand("keygen", "Write a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
+  keygen_cmd->add_option("--out,-o", keygen.prefix, "The files' path without extension")->required();
+  keygen_cmd->add_flag("--force", keygen.force, "Replace existing files");
 
   EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Compare two modes' answers with a judge model, both orders, per category");
@@ -123,6 +133,7 @@ int main(int argc, char** argv) {
   if (*info_cmd) return run_model_info(info_path);
   if (*top_cmd) return run_top(top);
   if (*eval_cmd) return run_eval(eval);
+  if (*keygen_cmd) return run_keygen(keygen);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

@@ -13,6 +13,7 @@
 #include "actors/edge_actors.hpp"
 #include "actors/http/http_gateway.hpp"
 #include "actors/protocol.hpp"
+#include "actors/security.hpp"
 #include "brokers/endpoints.hpp"
 #include "brokers/event_proxy.hpp"
 #include "kernels/model.hpp"
@@ -87,6 +88,10 @@ class CloudPart {
       pump_->add_socket({"events", zmq::socket_type::sub, broker.monitor, Direction::connect}, to(scheduler_));
       pump_->add_socket({"telemetry", zmq::socket_type::pub, broker.events, Direction::connect});
     }
+    if (auto security = node_security(config)) {   // one access list for the pump's and the proxy's binds
+      pump_->set_security(*security);
+      if (proxy_) proxy_->set_security(*security);
+    }
     auto sched = scheduler_;
     pump_->on_send_failure([sched](const std::string& socket, const std::string& peer,
                                    const messages::Envelope& env, const std::string& why) {
@@ -156,6 +161,7 @@ class EdgePart {
                       });
     pump_->add_socket({"results", zmq::socket_type::push, endpoints.results, Direction::connect});
     pump_->add_socket({"events", zmq::socket_type::pub, endpoints.events, Direction::connect});
+    if (auto security = node_security(config)) pump_->set_security(std::move(*security));
     try {
       pump_->start();
     } catch (...) {
@@ -224,8 +230,9 @@ class RunningNode final : public Node {
   ~RunningNode() override { stop(); }
 
   // The HTTP API is a client of this node's ZeroMQ gateway, started once the pipeline is up.
-  void start_http(const config::HttpConfig& cfg) {
+  void start_http(const config::HttpConfig& cfg, std::optional<brokers::CurveSecurity> security) {
     http::HttpOptions options = http::parse_http_address(cfg.listen);
+    if (security) options.security = std::make_shared<const brokers::CurveSecurity>(std::move(*security));
     options.threads = cfg.threads;
     options.max_inflight = cfg.max_inflight;
     options.api_key = cfg.api_key;
@@ -270,7 +277,7 @@ class RunningNode final : public Node {
 std::unique_ptr<Node> Node::start(const config::NodeConfig& config) {
   auto node = std::make_unique<RunningNode>(config);
   if (config.http && (config.role == config::Role::cloud || config.role == config::Role::all_in_one))
-    node->start_http(*config.http);
+    node->start_http(*config.http, node_security(config));
   return node;
 }
 

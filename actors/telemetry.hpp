@@ -21,6 +21,7 @@ inline messages::Telemetry telemetry_with_pump(const std::string& node_id, const
   t.counters["messages_rejected"] = pump.rejected;
   t.counters["messages_sent"] = pump.sent;
   t.counters["send_failures"] = pump.send_failures;
+  t.counters["auth_rejected"] = pump.auth_rejected;   // CURVE handshakes refused (a cloud with [security])
   t.gauges["messages_waiting"] = static_cast<double>(pump.waiting);
   t.role = role;
   return t;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <zmq.hpp>
 
@@ -16,11 +17,12 @@ namespace {
 std::atomic<uint64_t> proxy_counter{0};
 
 void bind_all(zmq::socket_t& socket, const std::vector<std::string>& endpoints, const std::string& name,
-              const char* side) {
+              const char* side, const std::optional<CurveSecurity>& security) {
   for (const auto& endpoint : endpoints) {
     try {
+      if (security) apply_curve(socket, *security, Direction::bind, endpoint);
       socket.bind(endpoint);
-    } catch (const zmq::error_t& e) {
+    } catch (const std::exception& e) {
       throw EndpointError("events proxy '" + name + "': cannot bind its " + side + " side to '" + endpoint +
                           "': " + e.what());
     }
@@ -40,6 +42,7 @@ void unbind_quietly(zmq::socket_t& socket, const std::string& endpoint) {
 struct EventProxy::Impl {
   std::string name;
   std::vector<std::string> publishers_bind, subscribers_bind;
+  std::optional<CurveSecurity> security;
   // The control pair: stop() says TERMINATE on `command`, the proxy thread listens on its peer.
   std::string control_endpoint;
   std::unique_ptr<zmq::socket_t> command;
@@ -58,6 +61,11 @@ EventProxy::EventProxy(std::string name, std::vector<std::string> publishers_bin
 
 EventProxy::~EventProxy() { stop(); }
 
+void EventProxy::set_security(CurveSecurity security) {
+  std::lock_guard lock(impl_->lifecycle);
+  impl_->security = std::move(security);
+}
+
 void EventProxy::start() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->thread.joinable()) return;
@@ -67,8 +75,8 @@ void EventProxy::start() {
   auto xpub = std::make_unique<zmq::socket_t>(shared_context(), zmq::socket_type::xpub);
   auto control = std::make_unique<zmq::socket_t>(shared_context(), zmq::socket_type::pair);
   for (auto* s : {xsub.get(), xpub.get(), control.get()}) s->set(zmq::sockopt::linger, 0);
-  bind_all(*xsub, impl_->publishers_bind, impl_->name, "publisher (XSUB)");
-  bind_all(*xpub, impl_->subscribers_bind, impl_->name, "subscriber (XPUB)");
+  bind_all(*xsub, impl_->publishers_bind, impl_->name, "publisher (XSUB)", impl_->security);
+  bind_all(*xpub, impl_->subscribers_bind, impl_->name, "subscriber (XPUB)", impl_->security);
   control->bind(impl_->control_endpoint);
   impl_->command = std::make_unique<zmq::socket_t>(shared_context(), zmq::socket_type::pair);
   impl_->command->set(zmq::sockopt::linger, 0);

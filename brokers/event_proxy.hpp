@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "brokers/curve.hpp"
+
 namespace pice::brokers {
 
 class EventProxy {
@@ -17,6 +19,8 @@ class EventProxy {
   EventProxy(const EventProxy&) = delete;
   EventProxy& operator=(const EventProxy&) = delete;
 
+  // Before start(): its tcp endpoints then speak CURVE as servers checked against security.access.
+  void set_security(CurveSecurity security);
   // Binds every endpoint; throws EndpointError naming the endpoint that failed.
   void start();
   // Idempotent; returns once the proxy thread has ended and its endpoints are unbound.

@@ -14,6 +14,7 @@
 
 #include "brokers/outbound_queue.hpp"
 #include "brokers/pump_socket.hpp"
+#include "brokers/zap_handler.hpp"
 
 namespace pice::brokers {
 namespace {
@@ -60,6 +61,7 @@ class Pump::Impl {
 
   void add_socket(SocketSpec spec, Handler on_message);
   void on_send_failure(FailureHandler handler);
+  void set_security(CurveSecurity security);
   void start();
   void stop();
   void send(const std::string& socket, const messages::Envelope& envelope, const std::string& peer);
@@ -87,6 +89,7 @@ class Pump::Impl {
   std::vector<PumpSocket> sockets_;                   // fixed once started
   std::unordered_map<std::string, size_t> by_name_;   // fixed once started
   FailureHandler on_failure_;
+  std::optional<CurveSecurity> security_;   // fixed once started
   OutboundQueue outbound_;
 
   std::mutex lifecycle_mutex_;   // start()/stop() from several threads
@@ -134,6 +137,11 @@ void Pump::Impl::add_socket(SocketSpec spec, Handler on_message) {
 void Pump::Impl::on_send_failure(FailureHandler handler) {
   check_not_started("on_send_failure()");
   on_failure_ = std::move(handler);
+}
+
+void Pump::Impl::set_security(CurveSecurity security) {
+  check_not_started("set_security()");
+  security_ = std::move(security);
 }
 
 size_t Pump::Impl::socket_index(const std::string& socket) const {
@@ -197,7 +205,7 @@ void Pump::Impl::run(std::promise<void> ready) {
 
 void Pump::Impl::open_sockets() {
   zmq::context_t& context = shared_context();
-  for (PumpSocket& socket : sockets_) socket.open(context, name_);
+  for (PumpSocket& socket : sockets_) socket.open(context, name_, security_ ? &*security_ : nullptr);
 }
 
 void Pump::Impl::shut_down(const std::string& why) {
@@ -234,6 +242,8 @@ void Pump::Impl::loop() {
       items.push_back(socket.poll_item(now));
       if (const auto due = socket.retry_due_in(now); due && (!wait || *due < *wait)) wait = due;
     }
+    for (PumpSocket& socket : sockets_)
+      if (socket.has_monitor()) items.push_back(socket.monitor_poll_item());
     // No timeout unless a backed-off retry is due: every send wakes us through the eventfd.
     const auto timeout = wait ? std::chrono::ceil<std::chrono::milliseconds>(*wait) : std::chrono::milliseconds{-1};
     try {
@@ -247,6 +257,10 @@ void Pump::Impl::loop() {
     for (size_t i = 0; i < sockets_.size(); ++i) {
       if (items[i + 1].revents & ZMQ_POLLIN) receive_from(sockets_[i]);
       if (items[i + 1].revents & ZMQ_POLLOUT) flush(sockets_[i], now);
+    }
+    for (size_t i = 0, monitor = sockets_.size() + 1; i < sockets_.size(); ++i) {
+      if (!sockets_[i].has_monitor()) continue;
+      if (items[monitor++].revents & ZMQ_POLLIN) sockets_[i].read_monitor(name_);
     }
     update_waiting();
   }
@@ -348,7 +362,8 @@ void Pump::Impl::send(const std::string& socket, const messages::Envelope& envel
 }
 
 PumpStats Pump::Impl::stats() const {
-  return PumpStats{received_.load(), rejected_.load(), sent_.load(), send_failures_.load(), waiting_.load()};
+  const uint64_t auth_rejected = security_ && security_->access ? security_->access->rejected() : 0;
+  return PumpStats{received_.load(), rejected_.load(), sent_.load(), send_failures_.load(), waiting_.load(), auth_rejected};
 }
 
 // ---- Pump: forwards to Impl ----
@@ -360,6 +375,7 @@ Pump::~Pump() = default;   // Impl's destructor stops the thread
 
 void Pump::add_socket(SocketSpec spec, Handler on_message) { impl_->add_socket(std::move(spec), std::move(on_message)); }
 void Pump::on_send_failure(FailureHandler handler) { impl_->on_send_failure(std::move(handler)); }
+void Pump::set_security(CurveSecurity security) { impl_->set_security(std::move(security)); }
 void Pump::start() { impl_->start(); }
 void Pump::stop() {
   if (impl_) impl_->stop();

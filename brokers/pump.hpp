@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "brokers/context.hpp"
+#include "brokers/curve.hpp"
 #include "brokers/endpoints.hpp"
 #include "brokers/socket_spec.hpp"
 #include "messages/envelope.hpp"
@@ -37,6 +38,9 @@ class Pump {
   // Before start(). Called for every message that cannot be sent: "no such peer" (ROUTER peer unknown
   // or gone), the pump stopped before it went out, its outbound queue is full, or a ZeroMQ error.
   void on_send_failure(FailureHandler handler);
+  // Before start(). Every tcp socket of this pump then speaks CURVE (brokers/curve.hpp): bound ones as
+  // servers checked against security.access, connected ones as clients of security.server_key.
+  void set_security(CurveSecurity security);
 
   // Creates, binds and connects every socket on the pump thread; returns once they are up.
   // Throws EndpointError (address in use, bad address...) naming the socket and endpoint; the thread

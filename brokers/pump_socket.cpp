@@ -1,7 +1,11 @@
 #include "brokers/pump_socket.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 
 #include "brokers/endpoints.hpp"
 #include "messages/envelope.hpp"
@@ -49,7 +53,7 @@ bool PumpSocket::can_receive() const {
   return spec_.type != zmq::socket_type::push && spec_.type != zmq::socket_type::pub;
 }
 
-void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
+void PumpSocket::open(zmq::context_t& context, const std::string& pump_name, const CurveSecurity* security) {
   const bool bind = spec_.direction == Direction::bind;
   try {
     socket_.emplace(context, spec_.type);
@@ -68,6 +72,13 @@ void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
       if (spec_.subscriptions.empty()) socket_->set(zmq::sockopt::subscribe, "");
       for (const std::string& prefix : spec_.subscriptions) socket_->set(zmq::sockopt::subscribe, prefix);
     }
+    if (security) {
+      apply_curve(*socket_, *security, spec_.direction, spec_.endpoint);
+      if (!bind && curve_applies(spec_.endpoint)) {
+        public_key_ = security->own.public_key;
+        open_monitor(context);
+      }
+    }
     if (bind) {
       socket_->bind(spec_.endpoint);
       bound_ = true;
@@ -76,7 +87,7 @@ void PumpSocket::open(zmq::context_t& context, const std::string& pump_name) {
       socket_->connect(spec_.endpoint);
       endpoint_ = spec_.endpoint;
     }
-  } catch (const zmq::error_t& e) {
+  } catch (const std::exception& e) {   // zmq::error_t, or CURVE settings that do not fit the direction
     close();
     throw EndpointError("pump '" + pump_name + "': cannot " + (bind ? "bind" : "connect") + " socket '" +
                         spec_.name + "' (" + socket_type_name(spec_.type) + ") to " +
@@ -94,7 +105,48 @@ void PumpSocket::close() {
     }
   }
   bound_ = false;
+  close_monitor();
   socket_.reset();
+}
+
+void PumpSocket::open_monitor(zmq::context_t& context) {
+  static std::atomic<uint64_t> counter{0};
+  const std::string endpoint = "inproc://pice-curve-monitor-" + std::to_string(counter.fetch_add(1));
+  constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+  if (zmq_socket_monitor(socket_->handle(), endpoint.c_str(), kEvents) != 0) throw zmq::error_t();
+  monitor_.emplace(context, zmq::socket_type::pair);
+  monitor_->set(zmq::sockopt::linger, 0);
+  monitor_->connect(endpoint);
+}
+
+void PumpSocket::close_monitor() {
+  if (!monitor_) return;
+  if (socket_) zmq_socket_monitor(socket_->handle(), nullptr, 0);
+  monitor_.reset();
+}
+
+zmq_pollitem_t PumpSocket::monitor_poll_item() { return zmq_pollitem_t{monitor_->handle(), 0, ZMQ_POLLIN, 0}; }
+
+void PumpSocket::read_monitor(const std::string& pump_name) {
+  zmq::message_t event, address;
+  // Each event is two frames: 16-bit event id and 32-bit value, then the peer's endpoint.
+  while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    if (!event.more() || !monitor_->recv(address, zmq::recv_flags::none) || event.size() < 6) continue;
+    uint16_t id = 0;
+    uint32_t value = 0;
+    std::memcpy(&id, event.data(), sizeof id);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !auth_refusal_logged_) {
+      auth_refusal_logged_ = true;
+      spdlog::error("pump '{}': {} refused socket '{}' (CURVE status {}): it does not accept this node's public key "
+                    "{}; add it to the server's security.allowed_keys, then restart this node",
+                    pump_name, address.to_string(), spec_.name, value, public_key_);
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !protocol_failure_logged_) {
+      protocol_failure_logged_ = true;
+      spdlog::error("pump '{}': the CURVE handshake of socket '{}' with {} failed (protocol error {:#x}): does the "
+                    "server speak CURVE?", pump_name, spec_.name, address.to_string(), value);
+    }
+  }
 }
 
 zmq_pollitem_t PumpSocket::poll_item(Clock::time_point now) {

@@ -13,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include "brokers/curve.hpp"
 #include "brokers/log_limiter.hpp"
 #include "brokers/socket_spec.hpp"
 
@@ -42,9 +43,10 @@ class PumpSocket {
   bool can_receive() const;
   const std::string& endpoint() const { return endpoint_; }   // after open(): the one in use
 
-  // Pump thread. Creates the socket, sets its options, binds or connects. Throws EndpointError naming
-  // the pump, socket and endpoint; the socket is then closed again.
-  void open(zmq::context_t& context, const std::string& pump_name);
+  // Pump thread. Creates the socket, sets its options (CURVE when `security` is given and the endpoint
+  // is tcp), binds or connects. Throws EndpointError naming the pump, socket and endpoint; the socket
+  // is then closed again.
+  void open(zmq::context_t& context, const std::string& pump_name, const CurveSecurity* security);
   void close();
 
   // For zmq::poll: what to wait for now, and how long until a backed-off retry is due.
@@ -67,6 +69,12 @@ class PumpSocket {
   // routing id (first frame), `payload` the last frame.
   bool receive(std::string& peer, zmq::message_t& payload);
 
+  // A CURVE client's handshake refusals (the server's ZAP handler said no) reach us only through a
+  // socket monitor; the pump polls it so that a refused node says so in its own log, once per kind.
+  bool has_monitor() const { return monitor_.has_value(); }
+  zmq_pollitem_t monitor_poll_item();
+  void read_monitor(const std::string& pump_name);
+
   LogLimiter& reject_log() { return reject_log_; }
   LogLimiter& handler_log() { return handler_log_; }
 
@@ -86,6 +94,14 @@ class PumpSocket {
   size_t waiting_bytes_ = 0;
   Clock::time_point retry_at_{};
   Clock::duration backoff_;
+
+  void open_monitor(zmq::context_t& context);
+  void close_monitor();
+
+  std::optional<zmq::socket_t> monitor_;   // PAIR on the socket's monitor endpoint (CURVE clients)
+  std::string public_key_;                 // this node's, for the refusal's log line
+  bool auth_refusal_logged_ = false;
+  bool protocol_failure_logged_ = false;
 
   LogLimiter reject_log_;
   LogLimiter handler_log_;

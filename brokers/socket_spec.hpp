@@ -33,6 +33,7 @@ struct PumpStats {
   uint64_t sent = 0;           // accepted by ZeroMQ
   uint64_t send_failures = 0;  // reported to the failure handler (no such peer, stopped, queue full...)
   uint64_t waiting = 0;        // addition: held now for a socket/peer that cannot take them yet (a gauge)
+  uint64_t auth_rejected = 0;  // CURVE handshakes refused by the node's access list (bound sockets; see set_security)
 };
 
 // "ROUTER", "PUSH", ... for log lines and error messages.

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "config/key_files.hpp"
 #include "config/toml_schema.hpp"
 
 namespace pice::config {
@@ -33,6 +34,8 @@ struct RawConfig {
   bool has_slm = false;
   HttpConfig http;
   bool has_http = false;
+  SecurityConfig security;
+  bool has_security = false;
 };
 
 std::vector<KeyRule> model_keys(ModelConfig& model) {
@@ -89,6 +92,13 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::text("api_key", &raw.http.api_key),
        },
        false, &raw.has_http},
+      {"security",
+       {
+           KeyRule::text("key", &raw.security.key_file).required(),
+           KeyRule::text("server_key", &raw.security.server_key_file),
+           KeyRule::text("allowed_keys", &raw.security.allowed_keys_path),
+       },
+       false, &raw.has_security},
   };
 }
 
@@ -159,6 +169,19 @@ void check_role(const RawConfig& raw, const CrossChecks& checks) {
   if (role == Role::edge && raw.has_http) {
     checks.fail("http", "http", "not used by " + quoted + " (the HTTP API is served by the cloud)");
   }
+  // Edges, and clouds behind a broker, connect to another node: they must know its public key.
+  const bool connects_out = role == Role::edge || (role == Role::cloud && checks.has("node.connect"));
+  if (connects_out && raw.has_security && !checks.has("security.server_key")) {
+    checks.fail("security", "security.server_key",
+                quoted + " with [security] needs security.server_key (the .pub file of the node it connects to)");
+  }
+  if (role == Role::edge && checks.has("security.allowed_keys")) {
+    checks.fail("security.allowed_keys", "security.allowed_keys", "not used by " + quoted + " (an edge accepts no connections)");
+  }
+  if (!connects_out && checks.has("security.server_key")) {
+    checks.fail("security.server_key", "security.server_key",
+                "not used by " + quoted + " (it connects only to itself, with its own key)");
+  }
   if (role != Role::all_in_one && checks.has("node.local_edges")) {
     checks.fail("node.local_edges", "node.local_edges", "not used by " + quoted + " (only all-in-one runs local edges)");
   }
@@ -203,6 +226,44 @@ std::string resolve_model_path(const std::string& spec, const std::filesystem::p
   return (base / path).lexically_normal().string();
 }
 
+// A key path written relative to the config file: relative to the file's folder, like model paths.
+std::filesystem::path resolve_path(const std::string& spec, const std::filesystem::path& base) {
+  const std::filesystem::path path(spec);
+  if (path.is_absolute() || base.empty()) return path;
+  return (base / path).lexically_normal();
+}
+
+// Reads the key files [security] names. A file that cannot be read or holds a bad key is reported at
+// the key naming it, with the file's own error (its path, and line and column for a bad key) after it.
+SecurityConfig load_security(SecurityConfig security, const std::filesystem::path& base, const CrossChecks& checks) {
+  auto at_key = [&](const char* key, auto read) {
+    try {
+      read();
+    } catch (const ConfigError& e) {
+      checks.fail(std::string("security.") + key, std::string("security.") + key, e.what());
+    }
+  };
+  at_key("key", [&] {
+    security.key_file = resolve_path(security.key_file, base).string();
+    KeyPair pair = read_key_pair(security.key_file);
+    security.public_key = std::move(pair.public_key);
+    security.secret_key = std::move(pair.secret_key);
+  });
+  if (!security.server_key_file.empty()) {
+    at_key("server_key", [&] {
+      security.server_key_file = resolve_path(security.server_key_file, base).string();
+      security.server_key = read_public_key(security.server_key_file);
+    });
+  }
+  if (!security.allowed_keys_path.empty()) {
+    at_key("allowed_keys", [&] {
+      security.allowed_keys_path = resolve_path(security.allowed_keys_path, base).string();
+      security.allowed_keys = read_public_keys(security.allowed_keys_path);
+    });
+  }
+  return security;
+}
+
 NodeConfig build(std::string_view text, const std::string& source, const std::filesystem::path& model_base) {
   toml::table root;
   try {
@@ -229,6 +290,7 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
   if (raw.has_llm) config.llm = raw.llm;
   if (raw.has_slm) config.slm = raw.slm;
   if (raw.has_http) config.http = raw.http;
+  if (raw.has_security) config.security = load_security(std::move(raw.security), model_base, checks);
   for (auto* model : {&config.llm, &config.slm}) {
     if (*model && (*model)->url.empty()) (*model)->path = resolve_model_path((*model)->path, model_base);
   }

@@ -7,12 +7,14 @@
 //   [sketch] min_points, max_points, max_words_per_point     [expand] max_tokens
 //   [sampling] temperature, top_p, seed     [fleet] heartbeat_ms, board_timeout_ms, task_deadline_ms,
 //   drain_timeout_ms
-//   [log] level
+//   [log] level     [http] listen, threads, max_inflight, api_key
+//   [security] key, server_key, allowed_keys (CURVE on every tcp socket; config/key_files.hpp)
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config_error.hpp"
 
@@ -57,6 +59,16 @@ struct HttpConfig {             // [http]: the OpenAI-compatible HTTP API (cloud
   std::string api_key;        // empty: no key required; the PICE_API_KEY environment variable overrides
 };
 
+struct SecurityConfig {        // [security]: CURVE on every tcp socket of the node
+  std::string key_file;        // security.key: this node's key pair (a .key file), resolved
+  std::string public_key;      // from key_file (Z85)
+  std::string secret_key;      // from key_file (Z85); never logged
+  std::string server_key_file;   // security.server_key: the server's .pub (edges; optional elsewhere), resolved
+  std::string server_key;      // from server_key_file; empty: none given (a cloud's own clients use its public key)
+  std::string allowed_keys_path;   // security.allowed_keys: a key list or a directory of .pub files, resolved
+  std::vector<std::string> allowed_keys;   // from allowed_keys_path: who may connect besides this node itself
+};
+
 struct NodeConfig {
   std::string source;          // file it came from
   std::string node_id;         // default "<role>-<hostname>-<pid>"
@@ -72,6 +84,7 @@ struct NodeConfig {
   SamplingConfig sampling;
   FleetConfig fleet;
   std::optional<HttpConfig> http;   // absent: no HTTP API (clients use the ZeroMQ gateway)
+  std::optional<SecurityConfig> security;   // absent: plain tcp (no encryption, no authentication)
   std::string log_level = "info";
 };
 
@@ -80,7 +93,7 @@ struct NodeConfig {
 NodeConfig load_file(const std::filesystem::path& path);
 
 // Same, for text already in memory; source_name is used in errors and NodeConfig::source, and its
-// folder (if it has one) anchors relative model paths.
+// folder (if it has one) anchors relative model and key paths.
 NodeConfig parse(std::string_view text, const std::string& source_name);
 
 }  // namespace pice::config

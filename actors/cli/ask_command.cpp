@@ -11,6 +11,7 @@
 #include "actors/cli/node_setup.hpp"
 #include "actors/client.hpp"
 #include "actors/node.hpp"
+#include "actors/security.hpp"
 #include "brokers/endpoints.hpp"
 
 namespace pice::cli {
@@ -46,11 +47,12 @@ int print_answer(const actors::Answer& answer, bool json) {
   return kExitOk;
 }
 
-actors::Answer ask_gateway(const std::string& gateway, const AskOptions& options) {
+actors::Answer ask_gateway(const std::string& gateway, const AskOptions& options,
+                           const std::optional<brokers::CurveSecurity>& security) {
   messages::Request request;
   request.question = options.question;
   request.mode = options.mode;
-  actors::GatewayClient client(gateway);
+  actors::GatewayClient client(gateway, security);
   return client.ask(request, options.timeout_ms, [&](const messages::AnswerChunk& chunk) {
     if (options.json) std::cout << chunk_json(chunk) << std::endl;
     else print_chunk_text(chunk);
@@ -80,7 +82,18 @@ int run_ask(const AskOptions& options) {
       std::cerr << "pice: --connect " << *options.connect << ": " << e.what() << "\n";
       return kExitConfigError;
     }
-    return print_answer(ask_gateway(gateway, options), options.json);
+    std::optional<brokers::CurveSecurity> security;
+    try {
+      security = load_client_security(options.config_path, options.key_file, options.server_key_file);
+    } catch (const std::exception& e) {   // config::ConfigError, or a key without server key
+      std::cerr << "pice: config error: " << e.what() << "\n";
+      return kExitConfigError;
+    }
+    return print_answer(ask_gateway(gateway, options, security), options.json);
+  }
+  if (!options.key_file.empty() || !options.server_key_file.empty()) {
+    std::cerr << "pice: --key and --server-key are for --connect (the in-process node takes its keys from --config)\n";
+    return kExitConfigError;
   }
 
   std::optional<config::NodeConfig> config = load_node_config(options.config_path, ServeOptions{});
@@ -100,7 +113,9 @@ int run_ask(const AskOptions& options) {
   }
   if (!wait_for_boards(*node, config->local_edges))
     std::cerr << "pice: warning: the in-process edges did not attach; the cloud expands every point\n";
-  int status = print_answer(ask_gateway(node->gateway_endpoint(), options), options.json);
+  std::optional<brokers::CurveSecurity> security;
+  if (config->security) security = actors::client_security(*config->security);
+  int status = print_answer(ask_gateway(node->gateway_endpoint(), options, security), options.json);
   node->stop();
   return status;
 }

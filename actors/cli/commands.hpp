@@ -53,6 +53,8 @@ struct AskOptions {
   int timeout_ms = 120000;
   bool json = false;                   // one JSON object per answer chunk instead of text
   bool verbose = false;                // the node's log lines (all-in-one) on stderr
+  std::string key_file;                // CURVE: this client's key pair (.key); with --connect
+  std::string server_key_file;         // CURVE: the cloud's public key (.pub)
 };
 int run_ask(const AskOptions& options);
 
@@ -93,7 +95,17 @@ struct TopOptions {
   bool once = false;          // print one snapshot and exit (1 if no node was heard)
   int window_ms = 1500;       // how long each refresh listens
   int forget_after_ms = 5000; // live view: drop nodes silent this long
+  std::string config_path;    // CURVE keys from its [security] (flags below override)
+  std::string key_file;       // CURVE: this client's key pair (.key)
+  std::string server_key_file;  // CURVE: the cloud's public key (.pub)
 };
 int run_top(const TopOptions& options);
+
+struct KeygenOptions {
+  std::string prefix;   // writes PREFIX.key (mode 0600) and PREFIX.pub
+  bool force = false;   // replace existing files
+};
+// Prints the public key; exit 1 when a file exists (without --force) or cannot be written.
+int run_keygen(const KeygenOptions& options);
 
 }  // namespace pice::cli

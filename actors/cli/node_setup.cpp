@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "actors/http/http_gateway.hpp"
+#include "actors/security.hpp"
+#include "config/key_files.hpp"
 #include "brokers/endpoints.hpp"
 
 namespace pice::cli {
@@ -63,6 +65,32 @@ std::optional<config::NodeConfig> load_node_config(const std::string& path, cons
               << "\n";
   }
   return std::nullopt;
+}
+
+std::optional<brokers::CurveSecurity> load_client_security(const std::string& config_path, const std::string& key_file,
+                                                           const std::string& server_key_file) {
+  config::SecurityConfig security;
+  if (!config_path.empty()) {
+    config::NodeConfig cfg = config::load_file(config_path);
+    if (cfg.security) {
+      security = *cfg.security;
+      if (security.server_key.empty()) security.server_key = security.public_key;   // a cloud's own config
+    }
+  }
+  if (!key_file.empty()) {
+    config::KeyPair pair = config::read_key_pair(key_file);
+    security.public_key = pair.public_key;
+    security.secret_key = pair.secret_key;
+  }
+  if (!server_key_file.empty()) security.server_key = config::read_public_key(server_key_file);
+  if (security.public_key.empty()) {
+    if (!security.server_key.empty())
+      throw std::invalid_argument("--server-key needs --key (a key pair the cloud's security.allowed_keys lists)");
+    return std::nullopt;
+  }
+  if (security.server_key.empty())
+    throw std::invalid_argument("--key needs --server-key (the cloud's .pub file)");
+  return actors::client_security(security);
 }
 
 void configure_logging(const std::string& level) {

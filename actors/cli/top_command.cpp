@@ -5,6 +5,7 @@
 #include <zmq.hpp>
 
 #include "actors/cli/commands.hpp"
+#include "actors/cli/node_setup.hpp"
 #include "actors/fleet_view.hpp"
 #include "brokers/context.hpp"
 #include "brokers/endpoints.hpp"
@@ -45,9 +46,17 @@ int run_top(const TopOptions& options) {
     std::cerr << "pice top: --connect " << options.connect << ": " << e.what() << "\n";
     return kExitConfigError;
   }
+  std::optional<brokers::CurveSecurity> security;
+  try {
+    security = load_client_security(options.config_path, options.key_file, options.server_key_file);
+  } catch (const std::exception& e) {   // config::ConfigError, or a key without server key
+    std::cerr << "pice top: config error: " << e.what() << "\n";
+    return kExitConfigError;
+  }
   zmq::socket_t sub(brokers::shared_context(), zmq::socket_type::sub);
   sub.set(zmq::sockopt::linger, 0);
   sub.set(zmq::sockopt::subscribe, "");
+  if (security) brokers::apply_curve(sub, *security, brokers::Direction::connect, monitor);
   sub.connect(monitor);
 
   actors::FleetView view;

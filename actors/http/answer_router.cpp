@@ -25,9 +25,10 @@ bool is_last(const messages::AnswerChunk& c) {
 
 }  // namespace
 
-AnswerRouter::AnswerRouter(std::string gateway_endpoint)
+AnswerRouter::AnswerRouter(std::string gateway_endpoint, std::shared_ptr<const brokers::CurveSecurity> security)
     : endpoint_(std::move(gateway_endpoint)), pump_(std::make_unique<brokers::Pump>("http")),
       id_prefix_("http-" + random_prefix() + "-") {
+  if (security) pump_->set_security(*security);
   pump_->add_socket({kSocket, zmq::socket_type::dealer, endpoint_, brokers::Direction::connect},
                     [this](brokers::Inbound&& in) { on_inbound(std::move(in)); });
   pump_->on_send_failure([this](const std::string&, const std::string&, const messages::Envelope& env,

@@ -16,6 +16,7 @@
 namespace pice::brokers {
 class Pump;
 struct Inbound;
+struct CurveSecurity;
 }  // namespace pice::brokers
 
 namespace pice::actors::http {
@@ -24,7 +25,8 @@ class AnswerRouter {
  public:
   using OnChunk = std::function<void(messages::AnswerChunk)>;
 
-  explicit AnswerRouter(std::string gateway_endpoint);
+  // security: CURVE keys for a tcp gateway; null: plain.
+  explicit AnswerRouter(std::string gateway_endpoint, std::shared_ptr<const brokers::CurveSecurity> security = nullptr);
   ~AnswerRouter();  // stop()
   AnswerRouter(const AnswerRouter&) = delete;
   AnswerRouter& operator=(const AnswerRouter&) = delete;

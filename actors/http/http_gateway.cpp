@@ -50,7 +50,7 @@ std::string host_port(const HttpOptions& o) {
 
 struct HttpGateway::Impl {
   Impl(HttpOptions options, std::string gateway_endpoint)
-      : router(std::move(gateway_endpoint)), context(checked(std::move(options)), router, metrics),
+      : router(std::move(gateway_endpoint), options.security), context(checked(std::move(options)), router, metrics),
         io(context.options.threads) {
     if (!context.options.monitor_endpoint.empty()) {
       fleet = std::make_unique<FleetMonitor>(context.options.monitor_endpoint);

@@ -10,6 +10,10 @@
 #include <memory>
 #include <string>
 
+namespace pice::brokers {
+struct CurveSecurity;
+}  // namespace pice::brokers
+
 namespace pice::actors::http {
 
 struct HttpOptions {
@@ -21,6 +25,8 @@ struct HttpOptions {
   std::string model_name = "pice";  // the one model /v1/models lists and requests must name
   int answer_timeout_ms = 300000;   // a chat completion without its answer by then fails (504 / error event)
   std::string monitor_endpoint;     // the fleet's events (XPUB) to export on /metrics too; empty: gateway metrics only
+  // CURVE keys for the link to a tcp gateway (brokers/curve.hpp); null: plain.
+  std::shared_ptr<const brokers::CurveSecurity> security;
 };
 
 class HttpGateway {
