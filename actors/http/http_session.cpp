@@ -299,7 +299,8 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::dead;
     if (chat_) {
       spdlog::info("http: client of {} left mid-answer ({}); cancelling its request", chat_->request_id, ec.message());
-      end_chat(chat_->request_id, ChatEnd::client_gone, {});
+      const std::string id = chat_->request_id;  // a copy: end_chat destroys chat_
+      end_chat(id, ChatEnd::client_gone, {});
     }
     out_.clear();
     beast::error_code ignored;

@@ -203,13 +203,24 @@ class Telemetry {
       if (!(item.revents & ZMQ_POLLIN) || !sub_.recv(msg, zmq::recv_flags::dontwait)) continue;
       auto env = messages::decode(msg.to_string_view());
       auto* t = std::get_if<messages::Telemetry>(&env.body);
-      if (t && t->role == "cloud" && ok(*t)) return *t;
+      if (!t || t->role != "cloud") continue;
+      last_ = *t;
+      if (ok(*t)) return *t;
     }
     return std::nullopt;
   }
 
+  // The latest report seen, for failure messages.
+  std::string last() const {
+    std::string out;
+    for (const auto& [k, v] : last_.counters) out += k + "=" + std::to_string(v) + " ";
+    for (const auto& [k, v] : last_.gauges) out += k + "=" + std::to_string(v) + " ";
+    return out;
+  }
+
  private:
   zmq::socket_t sub_;
+  messages::Telemetry last_;
 };
 
 uint64_t counter(const messages::Telemetry& t, const std::string& name) {
@@ -246,8 +257,9 @@ class HttpCancelTest : public ::testing::Test {
           return counter(t, "requests_cancelled") >= cancelled && gauge(t, "cloud_queue") == 0 &&
                  gauge(t, "requests_running") == 0;
         },
-        std::chrono::seconds(120));
-    EXPECT_TRUE(settled) << "the cancelled request never left the scheduler, or the cloud stayed busy";
+        std::chrono::seconds(60));
+    EXPECT_TRUE(settled) << "the cancelled request never left the scheduler, or the cloud stayed busy: "
+                         << telemetry_->last();
     if (!settled) return UINT64_MAX;
     const uint64_t tokens = counter(*settled, "cloud_tokens");
     // Two more reports (a second apart): the count stays where it is.
