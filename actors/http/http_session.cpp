@@ -160,7 +160,9 @@ class Session : public std::enable_shared_from_this<Session> {
         self->buffer_.commit(n);
         if (self->chat_) return self->watch_client();
       } else if (ec != net::error::operation_aborted) {
-        return self->lost_client(ec);
+        if (self->chat_) return self->lost_client(ec);
+        // The answer is out and the client has closed after reading it: finish the response, then close.
+        self->keep_alive_ = false;
       }
       if (self->resume_after_watch_) {
         self->resume_after_watch_ = false;
@@ -297,12 +299,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void lost_client(beast::error_code ec) {
     if (state_ == State::dead) return;
     state_ = State::dead;
+    // A write in progress still reads its buffer (the front): only what waits behind it goes now.
+    if (writing_) out_.erase(out_.begin() + 1, out_.end());
+    else out_.clear();
     if (chat_) {
       spdlog::info("http: client of {} left mid-answer ({}); cancelling its request", chat_->request_id, ec.message());
       const std::string id = chat_->request_id;  // a copy: end_chat destroys chat_
       end_chat(id, ChatEnd::client_gone, {});
     }
-    out_.clear();
     beast::error_code ignored;
     stream_.socket().close(ignored);
   }

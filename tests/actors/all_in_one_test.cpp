@@ -97,7 +97,7 @@ TEST(AllInOne, InProcessNodeServesConcurrentClients) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(node->gateway_endpoint());
       messages::Request request;
-      request.question = "Question number " + std::to_string(i) + ": how do plants grow?";
+      request.question = "Question number " + std::to_string(i) + ": what are some ways plants grow?";
       answers[i] = client.ask(request, 120000);
     });
   for (auto& t : clients) t.join();

@@ -206,7 +206,7 @@ TEST_F(HttpGatewayTest, RefusesBadRequestsNamingTheField) {
       {"top_p too high", with({{"top_p", 1.5}}), 400, "top_p", "0..1"},
       {"seed negative", with({{"seed", -1}}), 400, "seed", "got -1"},
       {"stop a number", with({{"stop", 5}}), 400, "stop", "string or an array"},
-      {"stop not strings", with({{"stop", {1}}}), 400, "stop", "non-empty strings"},
+      {"stop not strings", with({{"stop", {1}}}), 400, "stop", "strings of 1..256 bytes"},
       {"too many stops", with({{"stop", {"a", "b", "c", "d", "e"}}}), 400, "stop", "at most 4"},
       {"stream not a bool", with({{"stream", "yes"}}), 400, "stream", "true or false"},
       {"ignore_eos not a bool", with({{"ignore_eos", 1}}), 400, "ignore_eos", "true or false"},
