@@ -74,10 +74,10 @@ Answer GatewayClient::ask(const messages::Request& request, int timeout_ms,
   env.sent_us = env.created_us;
   env.body = request;
   std::string bytes = messages::encode(env);
+  Answer answer;
+  answer.sent_us = env.created_us;
   impl_->connection_lost();   // a drop before this request (since reconnected) does not concern it
   impl_->socket.send(zmq::buffer(bytes), zmq::send_flags::none);
-
-  Answer answer;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -104,14 +104,21 @@ Answer GatewayClient::ask(const messages::Request& request, int timeout_ms,
     }
     const auto* chunk = std::get_if<messages::AnswerChunk>(&reply.body);
     if (!chunk || reply.request_id != env.request_id) continue;  // not ours: an earlier request's tail
+    answer.received_us.push_back(messages::now_us());
     if (on_chunk) on_chunk(*chunk);
     answer.mode = chunk->mode;
+    answer.path = chunk->path;
+    answer.reason = chunk->reason;
     answer.elapsed_ms = chunk->elapsed_ms;
     switch (chunk->kind) {
       case messages::ChunkKind::sketch_point: answer.sketch.push_back(chunk->text); break;
       case messages::ChunkKind::expansion: answer.points.push_back(*chunk); break;
+      case messages::ChunkKind::text: answer.text += chunk->text; break;
       case messages::ChunkKind::error: answer.error = chunk->text; return answer;
-      case messages::ChunkKind::done: return answer;
+      case messages::ChunkKind::done:
+        answer.done = *chunk;
+        answer.finished = true;
+        return answer;
     }
   }
 }

@@ -15,10 +15,19 @@ namespace pice::actors {
 struct Answer {
   std::vector<std::string> sketch;             // points in order
   std::vector<messages::AnswerChunk> points;   // expansions in order
-  std::string mode;
+  std::string text;                            // a direct answer (path "direct" or "direct-edge")
+  std::string mode, path, reason;              // how the node served it
+  messages::AnswerChunk done;                  // the last chunk: token totals; a direct answer's provenance
+  int64_t sent_us = 0;                         // when the request left (wall clock, like the chunks' stamps)
+  std::vector<int64_t> received_us;            // when each chunk arrived, in order
   double elapsed_ms = 0;
   std::string error;                           // empty on success
-  bool complete() const { return error.empty() && !sketch.empty() && points.size() == sketch.size(); }
+  bool finished = false;                       // the done chunk arrived
+  bool direct() const { return path == "direct" || path == "direct-edge"; }
+  bool complete() const {
+    if (!error.empty() || !finished) return false;
+    return direct() ? !text.empty() : !sketch.empty() && points.size() == sketch.size();
+  }
 };
 
 class GatewayClient {

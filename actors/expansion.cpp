@@ -8,10 +8,12 @@
 #include "kernels/generate.hpp"
 #include "kernels/model.hpp"
 #include "kernels/sequence.hpp"
+#include "messages/envelope.hpp"
 
 namespace pice::actors {
 
 std::string expansion_prompt(const messages::ExpansionTask& task) {
+  if (task.direct) return "Question: " + task.question + "\nAnswer:";
   std::string prompt = "Question: " + task.question + "\nSkeleton of the answer:\n";
   for (size_t i = 0; i < task.sketch.size(); ++i)
     prompt += std::to_string(i + 1) + ". " + task.sketch[i] + "\n";
@@ -22,11 +24,13 @@ std::string expansion_prompt(const messages::ExpansionTask& task) {
 }
 
 messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Model>& model,
-                                       const messages::ExpansionTask& task, const std::string& node_id) {
+                                       const messages::ExpansionTask& task, const std::string& node_id,
+                                       const PieceSink& on_piece) {
   messages::ExpansionResult result;
   result.point_index = task.point_index;
   result.node = node_id;
   result.model = model->name();
+  result.timings.started_us = messages::now_us();
   try {
     const auto prompt = model->tokenizer().encode(expansion_prompt(task), true);
     const int context = model->hparams().context_length;
@@ -39,19 +43,37 @@ messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Mode
     kernels::GenerateOptions options;
     options.max_tokens = std::min(task.max_tokens, room);
     options.min_tokens = 1;  // an empty expansion is no expansion
+    options.ignore_eos = task.ignore_eos;
     options.sampling.temperature = static_cast<float>(task.temperature);
     options.sampling.top_p = static_cast<float>(task.top_p);
     options.sampling.seed = task.seed;
+    options.stop = task.stop;
     // A real model ends the point where it starts the next one.
-    options.stop = {"\n" + std::to_string(task.point_index + 1) + ".", "\n\n"};
+    if (!task.direct)
+      for (std::string own : {"\n" + std::to_string(task.point_index + 1) + ".", std::string("\n\n")})
+        options.stop.push_back(own);
     kernels::Sequence seq(model, static_cast<int>(prompt.size()) + options.max_tokens);
-    kernels::Generation gen = kernels::generate(seq, prompt, options);
-    result.text = one_line(sanitize_text(gen.text));
+    bool cancelled = false;
+    std::string streamed;
+    kernels::TokenCallback on_token;
+    if (on_piece)
+      on_token = [&](int32_t, std::string_view piece) {
+        if (piece.empty()) return true;
+        std::string clean = sanitize_text(piece);
+        streamed += clean;
+        cancelled = !on_piece(clean);
+        return !cancelled;
+      };
+    kernels::Generation gen = kernels::generate(seq, prompt, options, on_token);
+    // A direct answer keeps its lines (and is exactly what was streamed); a point is one line.
+    result.text = task.direct ? (on_piece ? streamed : sanitize_text(gen.text)) : one_line(sanitize_text(gen.text));
     result.tokens = static_cast<int32_t>(gen.tokens.size());
+    result.prompt_tokens = static_cast<int32_t>(prompt.size());
     result.mean_logprob = gen.mean_logprob;
     result.timings.prefill_ms = gen.prefill_ms;
     result.timings.decode_ms = gen.decode_ms;
-    if (result.text.empty()) result.error = "the model wrote nothing for this point";
+    if (cancelled) result.error = "cancelled";
+    else if (result.text.empty()) result.error = "the model wrote nothing for this point";
   } catch (const std::exception& e) {
     result.error = e.what();
   }

@@ -46,6 +46,10 @@ caf::behavior gateway(caf::event_based_actor* self, std::shared_ptr<brokers::Pum
                           std::string(messages::message_type_name(in.envelope.type())) + " message");
           return;
         }
+        if (request->cancel) {
+          self->send(scheduler, cancel_atom::value, internal_id(in));
+          return;
+        }
         if (auto problem = check_request(*request, in.envelope.request_id)) {
           spdlog::warn("gateway: rejected request '{}': {}", in.envelope.request_id, *problem);
           reply_error(*pump, node_id, in, *problem);

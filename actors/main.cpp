@@ -35,9 +35,17 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("question", ask.question, "The question")->required();
   ask_cmd->add_option("--connect", ask_connect, "A cloud node's address; without it an all-in-one node runs here");
   ask_cmd->add_option("--config,-c", ask.config_path, "All-in-one config (default: the built-in one)");
-  ask_cmd->add_option("--mode", ask.mode, "Serving mode")->capture_default_str();
+  ask_cmd->add_option("--mode", ask.mode, "Serving mode: pice, sot, route, cloud-only (default: the node's)")
+      ->check(CLI::IsMember({"pice", "sot", "route", "cloud-only"}));
+  ask_cmd->add_option("--max-points", ask.max_points, "Sketch budget: at most this many points (default: from load)")
+      ->check(CLI::Range(1, 32));
+  ask_cmd->add_option("--max-words", ask.max_words_per_point, "Sketch budget: words per point (default: from load)")
+      ->check(CLI::Range(1, 64));
+  ask_cmd->add_option("--max-tokens", ask.max_tokens, "Tokens per point's expansion, or of a direct answer")
+      ->check(CLI::Range(1, 4096));
   ask_cmd->add_option("--timeout-ms", ask.timeout_ms, "Give up after this long")->capture_default_str();
-  ask_cmd->add_flag("--json", ask.json, "One JSON object per answer chunk");
+  ask_cmd->add_flag("--json", ask.json, "Print the full response as one JSON object");
+  ask_cmd->add_flag("--json-chunks", ask.json_chunks, "Print one JSON object per answer chunk as it arrives");
   ask_cmd->add_flag("--verbose,-v", ask.verbose, "Show the in-process node's log on stderr");
   ask_cmd->add_option("--key", ask.key_file, "CURVE: this client's key pair (.key from pice keygen); with --connect");
   ask_cmd->add_option("--server-key", ask.server_key_file, "CURVE: the cloud's public key (.pub)");

@@ -3,6 +3,8 @@
 // Wire types travel between processes through brokers::Pump; these atoms and structs never leave a node.
 #include <caf/all.hpp>
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "brokers/pump.hpp"
@@ -16,9 +18,10 @@ using begin_atom = caf::atom_constant<caf::atom("begin")>;
 using sketch_atom = caf::atom_constant<caf::atom("sketch")>;
 // Sketch worker -> scheduler -> assembly: one finished point of a sketch.
 using point_atom = caf::atom_constant<caf::atom("point")>;
-// Sketch worker -> scheduler -> assembly: the sketch is complete (or failed).
+// Sketch worker -> scheduler -> assembly: the sketch is complete (or failed); with its token counts.
 using sketched_atom = caf::atom_constant<caf::atom("sketched")>;
-// Scheduler -> cloud worker: expand one point on the cloud model (no board could take it).
+// Scheduler -> cloud worker: expand one point on the cloud model (no board could take it, or mode sot),
+// or answer directly (a task with `direct` set), with the request's cancellation flag.
 using expand_atom = caf::atom_constant<caf::atom("expand")>;
 // An expansion result (from a board through the pump, or from the cloud worker) -> ensemble.
 using result_atom = caf::atom_constant<caf::atom("result")>;
@@ -31,6 +34,10 @@ using task_failed_atom = caf::atom_constant<caf::atom("taskfail")>;
 using open_atom = caf::atom_constant<caf::atom("open")>;
 // Assembly -> gateway: one chunk of an answer for the client.
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+// Cloud worker -> scheduler -> assembly: a piece of a direct answer, as it is written.
+using piece_atom = caf::atom_constant<caf::atom("piece")>;
+// Gateway -> scheduler -> assembly: the client has gone; stop the request's work and send nothing more.
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 // Pump -> scheduler: a send failed (e.g. the board's DEALER is gone).
 using send_failed_atom = caf::atom_constant<caf::atom("sendfail")>;
 // Scheduler -> itself: send a task again to a board that has only just attached.
@@ -55,11 +62,23 @@ struct SketchJob {
   double temperature = 0.8;
   double top_p = 0.95;
   uint64_t seed = 0;
+  std::shared_ptr<const std::atomic<bool>> cancelled;  // set by the scheduler when the client has gone
+};
+
+// Scheduler -> assembly when a request opens: how it is served, reported on every chunk.
+struct AnswerPlan {
+  std::string mode;
+  std::string path;
+  std::string reason;
+  int budget_points = 0;
+  int budget_words = 0;
 };
 
 }  // namespace pice::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::SketchJob)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::AnswerPlan)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const std::atomic<bool>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::brokers::Inbound)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::messages::Envelope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::messages::Request)

@@ -13,9 +13,12 @@ inline constexpr size_t kMaxRequestIdBytes = 128;
 inline constexpr int kMaxPoints = 32;
 inline constexpr int kMaxWordsPerPoint = 64;
 inline constexpr int kMaxTokensPerPoint = 4096;
+inline constexpr size_t kMaxStopSequences = 4;
+inline constexpr size_t kMaxStopBytes = 256;
 
-// The modes this build can serve.
+// The modes this build can serve, as listed in errors: "pice, sot, route, cloud-only".
 bool known_mode(const std::string& mode);
+const std::string& known_modes_text();
 
 // nullopt when the request can be served, else what is wrong with it (naming the field and value).
 std::optional<std::string> check_request(const messages::Request& request, const std::string& request_id);

@@ -1,6 +1,9 @@
-// The scheduler: holds policy, runs no model. Per request it asks the cloud worker for a sketch,
-// dispatches every point to a board the moment the point is written (pipelining), and sends a point
-// again, to another board or to the cloud, when its board goes silent or its deadline passes.
+// The scheduler: holds policy, runs no model. Per request it plans how to serve it (mode, router, sketch
+// budget from load: actors/request_plan.hpp), asks the cloud worker for a sketch, dispatches every point
+// to a board the moment the point is written (pipelining), and sends a point again, to another board or
+// to the cloud, when its board goes silent or its deadline passes. Direct answers go to the cloud
+// worker (or, in mode route, to a board) as one task. A cancelled request's work stops: its flag is
+// read by the cloud worker between tokens, and nothing more is dispatched or sent for it.
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -10,6 +13,7 @@
 #include "actors/latency_histogram.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/request_plan.hpp"
 #include "actors/telemetry.hpp"
 
 namespace pice::actors {
@@ -22,11 +26,17 @@ constexpr const char* kCloudPlacement = "";  // a point placed on the cloud work
 // board attached, such a task is sent to it again a little later instead of giving the board up.
 constexpr int64_t kConnectGraceUs = 2'000'000;
 constexpr auto kResendDelay = std::chrono::milliseconds(50);
+constexpr double kLatencySmoothing = 0.3;      // weight of the newest sample in the recent latencies
+
+void smooth(double& average, double sample) {
+  average = average == 0 ? sample : average + kLatencySmoothing * (sample - average);
+}
 
 struct PointTask {
   messages::Envelope envelope;  // the ExpansionTask as sent
   std::string board;            // kCloudPlacement for the cloud worker
   int64_t deadline_us = 0;
+  int64_t sent_us = 0;
   int attempts = 0;
   bool done = false;
   int64_t first_dispatch_us = 0;  // for the point's latency and span
@@ -39,6 +49,10 @@ struct RequestState {
   std::map<int, PointTask> tasks;  // by 1-based point index
   bool sketch_done = false;
   int64_t created_us = 0;
+  Path path = Path::sketch;
+  int64_t sketch_asked_us = 0;
+  bool first_point_seen = false;
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 };
 
 class Scheduler {
@@ -50,6 +64,7 @@ class Scheduler {
 
   void begin(const std::string& id, const std::string& peer, const std::string& client_id,
              const messages::Request& request, int64_t created_us) {
+    if (request.cancel) return cancel(id);
     if (requests_.count(id)) {
       spdlog::warn("scheduler: request '{}' is already running; ignoring the duplicate", client_id);
       return;
@@ -59,24 +74,63 @@ class Scheduler {
     state.request = request;
     state.created_us = created_us;
     ++requests_started_;
-    self_->send(assembly_, open_atom::value, id, peer, client_id, request.mode, created_us);
-    self_->send(worker_, sketch_atom::value, sketch_job(id, request));
+    const Plan plan = plan_request(request, config_, load());
+    state.path = plan.path;
+    ++requests_by_path_[std::string(path_name(plan.path))];
+    spdlog::debug("scheduler: '{}' mode {} path {}: {}; {}", client_id, plan.mode, path_name(plan.path), plan.reason,
+                  plan.budget.reason);
+    AnswerPlan answer_plan{plan.mode, std::string(path_name(plan.path)),
+                           plan.reason + (is_direct(plan.path) ? "" : "; budget " + plan.budget.reason),
+                           is_direct(plan.path) ? 0 : plan.budget.max_points,
+                           is_direct(plan.path) ? 0 : plan.budget.words_per_point};
+    self_->send(assembly_, open_atom::value, id, peer, client_id, answer_plan, created_us);
+    if (is_direct(plan.path)) {
+      state.sketch_done = true;
+      state.points.push_back(request.question);  // the one "point" of a direct answer is the question
+      dispatch(id, state, 1);
+      return;
+    }
+    state.sketch_asked_us = messages::now_us();
+    ++cloud_queue_;
+    self_->send(worker_, sketch_atom::value, sketch_job(id, state, plan.budget));
+  }
+
+  // The client has gone: nothing more is computed or sent for this request.
+  void cancel(const std::string& id) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    it->second.cancelled->store(true);
+    spdlog::info("scheduler: request '{}' cancelled by its client", it->second.client_request_id);
+    self_->send(assembly_, cancel_atom::value, id);
+    ++requests_cancelled_;
+    requests_.erase(it);
+  }
+
+  void on_piece(const std::string& id, const std::string& text) {
+    if (requests_.count(id)) self_->send(assembly_, piece_atom::value, id, text);
   }
 
   void on_point(const std::string& id, const messages::SketchPoint& point) {
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
     RequestState& state = it->second;
+    if (!state.first_point_seen) {
+      state.first_point_seen = true;
+      smooth(cloud_first_point_ms_, static_cast<double>(messages::now_us() - state.sketch_asked_us) / 1000.0);
+    }
     state.points.push_back(point.text);
     self_->send(assembly_, point_atom::value, id, point);
     dispatch(id, state, point.index);
   }
 
-  void on_sketched(const std::string& id, int total, const std::string& error) {
+  void on_sketched(const std::string& id, int total, const std::string& error, int tokens, int prompt_tokens) {
+    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    cloud_tokens_ += static_cast<uint64_t>(std::max(0, tokens));
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
     it->second.sketch_done = true;
-    self_->send(assembly_, sketched_atom::value, id, total, error);
+    self_->send(assembly_, sketched_atom::value, id, total, error.empty() ? error : "the sketch failed: " + error,
+                tokens, prompt_tokens);
     if (!error.empty()) requests_.erase(it);
     else finish_if_complete(it);
   }
@@ -92,7 +146,7 @@ class Scheduler {
                  messages::message_type_name(in.envelope.type()), in.socket, in.envelope.sender);
   }
 
-  // A result from a board or from the cloud worker: the board is one task lighter; the ensemble judges it.
+  // A result from a board: the board is one task lighter; the ensemble judges it.
   // Only a result that answers a point still open, under that point's own task id, gets that far: a
   // board that sends garbage (a wrong point index, an unknown task) must not close a point it did not
   // expand, or the real expansion would later be dropped as a duplicate and the answer never end.
@@ -112,6 +166,17 @@ class Scheduler {
     }
     fleet_.task_finished(result.node);
     if (result.error.empty() && result.text.empty()) result.error = "an empty expansion";
+    if (task->second.sent_us)
+      smooth(edge_point_ms_, static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
+    self_->send(ensemble_, result_atom::value, std::move(envelope));
+  }
+
+  // A result from the cloud worker: the cloud has one job fewer.
+  void on_cloud_result(messages::Envelope& envelope) {
+    const auto& result = std::get<messages::ExpansionResult>(envelope.body);
+    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    cloud_tokens_ += static_cast<uint64_t>(std::max(0, result.tokens));
+    if (!requests_.count(envelope.request_id)) return;
     self_->send(ensemble_, result_atom::value, std::move(envelope));
   }
 
@@ -128,6 +193,14 @@ class Scheduler {
   void on_task_failed(const std::string& id, int index, const std::string& reason) {
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
+    auto t = it->second.tasks.find(index);
+    if (t != it->second.tasks.end() && t->second.board == kCloudPlacement && !t->second.done) {
+      // The cloud is the last resort: a point it cannot write ends the answer with an error.
+      spdlog::error("scheduler: point {} of '{}' failed on the cloud: {}", index, it->second.client_request_id, reason);
+      self_->send(assembly_, sketched_atom::value, id, 0, "point " + std::to_string(index) + " failed: " + reason, 0, 0);
+      requests_.erase(it);
+      return;
+    }
     spdlog::warn("scheduler: point {} of '{}' failed: {}; sending it again", index,
                  it->second.client_request_id, reason);
     redispatch(id, it->second, index);
@@ -169,7 +242,8 @@ class Scheduler {
       spdlog::info("scheduler: board '{}' silent for {} ms; forgotten", gone, config_.fleet.board_timeout_ms);
     for (auto& [id, state] : requests_)
       for (auto& [index, task] : state.tasks) {
-        if (task.done) continue;
+        // The cloud worker is in this process: its jobs are late only because its queue is long.
+        if (task.done || task.board == kCloudPlacement) continue;
         bool board_gone = task.board != kCloudPlacement && !fleet_.knows(task.board);
         if (board_gone || now > task.deadline_us) {
           spdlog::warn("scheduler: point {} of '{}' on '{}' {}; sending it again", index, state.client_request_id,
@@ -189,7 +263,13 @@ class Scheduler {
     t.counters["points_on_cloud"] = points_on_cloud_;
     t.counters["redispatches"] = redispatches_;
     t.counters["results_rejected"] = results_rejected_;
+    t.counters["requests_cancelled"] = requests_cancelled_;
+    t.counters["cloud_tokens"] = cloud_tokens_;
+    for (const auto& [path, n] : requests_by_path_) t.counters["requests_" + path] = n;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
+    t.gauges["cloud_queue"] = cloud_queue_;
+    t.gauges["cloud_first_point_ms"] = cloud_first_point_ms_;
+    t.gauges["edge_point_ms"] = edge_point_ms_;
     t.gauges["boards"] = static_cast<double>(fleet_.size());
     t.histograms["request_ms"] = request_ms_.snapshot();
     t.histograms["point_ms"] = point_ms_.snapshot();
@@ -201,16 +281,35 @@ class Scheduler {
   void set_ensemble(caf::actor ensemble) { ensemble_ = std::move(ensemble); }
 
  private:
-  SketchJob sketch_job(const std::string& id, const messages::Request& r) const {
+  // The load a new request meets: the cloud's queue and recent latency, the room left on the boards.
+  LoadSnapshot load() const {
+    LoadSnapshot l;
+    l.cloud_queue = cloud_queue_;
+    l.cloud_first_point_ms = cloud_first_point_ms_;
+    l.edge_point_ms = edge_point_ms_;
+    l.boards = static_cast<int>(fleet_.size());
+    for (const auto& [id, board] : fleet_.boards()) {
+      const int limit = config_.scheduler.edge_queue_limit * std::max(1, board.last.batch_slots);
+      const int waiting = std::max(board.inflight, board.last.queue_depth);
+      if (waiting >= limit) continue;
+      ++l.open_boards;
+      l.edge_room += limit - waiting;
+    }
+    return l;
+  }
+
+  SketchJob sketch_job(const std::string& id, const RequestState& state, const Budget& budget) const {
+    const messages::Request& r = state.request;
     SketchJob job;
     job.request_id = id;
     job.question = r.question;
-    job.max_points = r.max_points > 0 ? r.max_points : config_.sketch.max_points;
-    job.min_points = std::min(config_.sketch.min_points, job.max_points);
-    job.max_words_per_point = r.max_words_per_point > 0 ? r.max_words_per_point : config_.sketch.max_words_per_point;
+    job.max_points = budget.max_points;
+    job.min_points = budget.min_points;
+    job.max_words_per_point = budget.words_per_point;
     job.temperature = r.temperature >= 0 ? r.temperature : config_.sampling.temperature;
     job.top_p = r.top_p >= 0 ? r.top_p : config_.sampling.top_p;
     job.seed = r.seed ? r.seed : config_.sampling.seed;
+    job.cancelled = state.cancelled;
     return job;
   }
 
@@ -221,7 +320,12 @@ class Scheduler {
     task.sketch = state.points;
     task.point_index = index;
     task.point = state.points.at(index - 1);
-    task.max_tokens = r.max_tokens_per_point > 0 ? r.max_tokens_per_point : config_.expand.max_tokens;
+    task.direct = is_direct(state.path);
+    if (task.direct) task.sketch.clear();
+    const int default_tokens = task.direct ? config_.scheduler.direct_max_tokens : config_.expand.max_tokens;
+    task.max_tokens = r.max_tokens_per_point > 0 ? r.max_tokens_per_point : default_tokens;
+    task.stop = r.stop;
+    task.ignore_eos = r.ignore_eos;
     task.temperature = r.temperature >= 0 ? r.temperature : config_.sampling.temperature;
     task.top_p = r.top_p >= 0 ? r.top_p : config_.sampling.top_p;
     task.seed = (r.seed ? r.seed : config_.sampling.seed) + static_cast<uint64_t>(index);
@@ -240,10 +344,13 @@ class Scheduler {
     if (task.attempts == 0) task.first_dispatch_us = messages::now_us();
     task.envelope = task_envelope(id, state, index);
     task.deadline_us = std::get<messages::ExpansionTask>(task.envelope.body).deadline_us;
+    task.sent_us = messages::now_us();
     ++task.attempts;
     ++points_dispatched_;
     if (task.attempts > 1) ++redispatches_;
-    std::optional<std::string> board = fleet_.place(avoid);
+    // Sketch-cloud and direct answers run on the cloud; a point whose board failed may too.
+    const bool on_boards = state.path == Path::sketch || state.path == Path::direct_edge;
+    std::optional<std::string> board = on_boards ? fleet_.place(avoid) : std::nullopt;
     if (board) {
       task.board = *board;
       fleet_.task_sent(*board);
@@ -252,7 +359,9 @@ class Scheduler {
     } else {
       task.board = kCloudPlacement;
       ++points_on_cloud_;
-      self_->send(worker_, expand_atom::value, task.envelope);
+      ++cloud_queue_;
+      self_->send(worker_, expand_atom::value, task.envelope,
+                  std::shared_ptr<const std::atomic<bool>>(state.cancelled));
     }
     spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
                   task.board.empty() ? "cloud" : task.board, task.attempts);
@@ -323,6 +432,11 @@ class Scheduler {
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
   LatencyHistogram request_ms_;  // accepted -> every point expanded
   LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
+  uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0;
+  std::map<std::string, uint64_t> requests_by_path_;
+  int cloud_queue_ = 0;               // jobs sent to the cloud worker and not yet answered
+  double cloud_first_point_ms_ = 0;   // recent time from asking for a sketch to its first point
+  double edge_point_ms_ = 0;          // recent time from dispatching a point to a board to its result
 };
 
 }  // namespace
@@ -340,11 +454,13 @@ caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
       [=](begin_atom, const std::string& id, const std::string& peer, const std::string& client_id,
           const messages::Request& request, int64_t created_us) { s->begin(id, peer, client_id, request, created_us); },
       [=](point_atom, const std::string& id, const messages::SketchPoint& point) { s->on_point(id, point); },
-      [=](sketched_atom, const std::string& id, int total, const std::string& error) {
-        s->on_sketched(id, total, error);
+      [=](sketched_atom, const std::string& id, int total, const std::string& error, int tokens, int prompt_tokens) {
+        s->on_sketched(id, total, error, tokens, prompt_tokens);
       },
+      [=](piece_atom, const std::string& id, const std::string& text) { s->on_piece(id, text); },
+      [=](cancel_atom, const std::string& id) { s->cancel(id); },
       [=](brokers::Inbound& in) { s->on_inbound(in); },
-      [=](result_atom, messages::Envelope& envelope) { s->on_result(envelope); },
+      [=](result_atom, messages::Envelope& envelope) { s->on_cloud_result(envelope); },
       [=](task_done_atom, const std::string& id, int index) { s->on_task_done(id, index); },
       [=](task_failed_atom, const std::string& id, int index, const std::string& reason) {
         s->on_task_failed(id, index, reason);

@@ -121,7 +121,8 @@ std::string sketch_prompt(std::string_view question, const SketchBudget& budget)
 
 Sketch write_sketch(std::shared_ptr<const kernels::Model> model, std::string_view question,
                     const SketchBudget& budget, const kernels::SamplingParams& sampling,
-                    const std::function<void(int, const std::string&)>& on_point) {
+                    const std::function<void(int, const std::string&)>& on_point,
+                    const std::function<bool()>& cancelled) {
   const std::string prompt = sketch_prompt(question, budget);
   const int per_point = budget.max_words_per_point * 4 + 12;
   const int prompt_tokens = static_cast<int>(model->tokenizer().encode(prompt, true).size());
@@ -137,7 +138,12 @@ Sketch write_sketch(std::shared_ptr<const kernels::Model> model, std::string_vie
   run.feed_prompt(prompt);
 
   Sketch sketch;
+  sketch.prompt_tokens = prompt_tokens;
   for (int index = 1; index <= budget.max_points; ++index) {
+    if (cancelled && cancelled()) {
+      sketch.cancelled = true;
+      break;
+    }
     if (!run.has_room(per_point)) break;  // a short context ends the list early, never mid-point
     run.feed_text(std::to_string(index) + ".");
     std::string text = run.fill_point();

@@ -22,6 +22,8 @@ struct SketchBudget {
 struct Sketch {
   std::vector<std::string> points;
   int tokens = 0;           // tokens the model generated (not counting the numbers the writer wrote)
+  int prompt_tokens = 0;
+  bool cancelled = false;   // stopped early because `cancelled` said so
   double mean_logprob = 0;  // over those tokens
 };
 
@@ -30,8 +32,10 @@ std::string sketch_prompt(std::string_view question, const SketchBudget& budget)
 
 // Runs the model on a fresh sequence. on_point(index, text) is called as soon as each point is complete
 // (1-based index), so the caller can dispatch it while the next point is being written.
+// `cancelled`, when given, is asked before each point: true ends the sketch there.
 Sketch write_sketch(std::shared_ptr<const kernels::Model> model, std::string_view question,
                     const SketchBudget& budget, const kernels::SamplingParams& sampling,
-                    const std::function<void(int index, const std::string& text)>& on_point);
+                    const std::function<void(int index, const std::string& text)>& on_point,
+                    const std::function<bool()>& cancelled = {});
 
 }  // namespace pice::actors

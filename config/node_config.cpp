@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -21,6 +22,8 @@ constexpr std::string_view kAllInOneListen = "inproc://pice";   // all actors in
 const std::vector<std::string> kRoleNames = {"all-in-one", "cloud", "edge", "broker"};
 // Only the scheme is checked here; brokers::derive_endpoints validates the rest when binding.
 const std::vector<std::string> kEndpointSchemes = {"tcp://", "ipc://", "inproc://"};
+const std::vector<std::string> kModes = {"pice", "sot", "route", "cloud-only"};
+const std::vector<std::string> kNoEdgeFallbacks = {"direct", "sot"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
 // The file's values before the cross-key rules: the role as written, and both model tables
@@ -99,6 +102,17 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::text("allowed_keys", &raw.security.allowed_keys_path),
        },
        false, &raw.has_security},
+      {"scheduler",
+       {
+           KeyRule::text("mode", &c.scheduler.mode).one_of(kModes),
+           KeyRule::text("no_edges", &c.scheduler.no_edges).one_of(kNoEdgeFallbacks),
+           KeyRule::integer("direct_max_tokens", &c.scheduler.direct_max_tokens, 1, 8192),
+           KeyRule::boolean("adaptive_budget", &c.scheduler.adaptive_budget),
+           KeyRule::integer("min_words_per_point", &c.scheduler.min_words_per_point, 1, 64),
+           KeyRule::integer("cloud_queue_high", &c.scheduler.cloud_queue_high, 1, 100'000),
+           KeyRule::integer("cloud_latency_high_ms", &c.scheduler.cloud_latency_high_ms, 1, 3'600'000),
+           KeyRule::integer("edge_queue_limit", &c.scheduler.edge_queue_limit, 1, 100'000),
+       }},
   };
 }
 
@@ -198,6 +212,14 @@ void check_ranges(const NodeConfig& c, const CrossChecks& checks) {
                 "must be at least sketch.min_points (" + std::to_string(c.sketch.min_points) + "), got " +
                     std::to_string(c.sketch.max_points));
   }
+  if (c.scheduler.min_words_per_point > c.sketch.max_words_per_point && checks.has("scheduler.min_words_per_point")) {
+    checks.fail("scheduler.min_words_per_point", "scheduler.min_words_per_point",
+                "must not exceed sketch.max_words_per_point (" + std::to_string(c.sketch.max_words_per_point) +
+                    "), got " + std::to_string(c.scheduler.min_words_per_point));
+  }
+  if (c.role == Role::edge && checks.has("scheduler")) {
+    checks.fail("scheduler", "scheduler", "not used by role \"edge\" (the cloud's scheduler serves requests)");
+  }
   // A board is forgotten after board_timeout_ms without a heartbeat: it must span several heartbeats.
   if (c.fleet.board_timeout_ms <= c.fleet.heartbeat_ms) {
     const bool timeout_given = checks.has("fleet.board_timeout_ms");
@@ -294,6 +316,8 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
   for (auto* model : {&config.llm, &config.slm}) {
     if (*model && (*model)->url.empty()) (*model)->path = resolve_model_path((*model)->path, model_base);
   }
+  // The default floor never exceeds a smaller configured maximum.
+  config.scheduler.min_words_per_point = std::min(config.scheduler.min_words_per_point, config.sketch.max_words_per_point);
   if (config.node_id.empty()) config.node_id = default_node_id(config.role);
   if (config.role == Role::all_in_one && config.listen.empty()) config.listen = kAllInOneListen;
   return config;

@@ -7,6 +7,8 @@
 //   [sketch] min_points, max_points, max_words_per_point     [expand] max_tokens
 //   [sampling] temperature, top_p, seed     [fleet] heartbeat_ms, board_timeout_ms, task_deadline_ms,
 //   drain_timeout_ms
+//   [scheduler] mode, no_edges, direct_max_tokens, adaptive_budget, min_words_per_point,
+//               cloud_queue_high, cloud_latency_high_ms, edge_queue_limit
 //   [log] level     [http] listen, threads, max_inflight, api_key
 //   [security] key, server_key, allowed_keys (CURVE on every tcp socket; config/key_files.hpp)
 #include <cstdint>
@@ -52,6 +54,23 @@ struct FleetConfig {
   int drain_timeout_ms = 60000;   // edge: on SIGTERM/SIGINT, finish queued tasks for at most this long, then exit
 };
 
+// [scheduler]: how requests are served (cloud, all-in-one). Modes: "pice" (the router sends list-like
+// questions to sketch-then-expand with edge expansions, the rest to a direct cloud answer), "sot"
+// (sketch and expansions on the cloud), "route" (list-like questions answered wholly by an edge SLM,
+// the rest by the cloud), "cloud-only" (the cloud answers every question directly).
+struct SchedulerConfig {
+  std::string mode = "pice";        // the default; a request may choose another
+  std::string no_edges = "direct";  // pice with no edge capacity: "direct" (cloud answers) or "sot"
+  int direct_max_tokens = 256;      // tokens of a direct answer when the request does not say
+  // The sketch budget follows load: a busy cloud writes fewer, shorter points (down to half the
+  // points and min_words_per_point words at full pressure), busy edges take fewer points.
+  bool adaptive_budget = true;
+  int min_words_per_point = 3;
+  int cloud_queue_high = 4;          // cloud jobs queued at which pressure is full
+  int cloud_latency_high_ms = 3000;  // recent time to a sketch's first point at which pressure is full
+  int edge_queue_limit = 4;          // a board with this many tasks waiting per batch slot is full
+};
+
 struct HttpConfig {             // [http]: the OpenAI-compatible HTTP API (cloud, all-in-one)
   std::string listen = "127.0.0.1:8080";   // HOST:PORT
   int threads = 1;
@@ -83,6 +102,7 @@ struct NodeConfig {
   ExpandConfig expand;
   SamplingConfig sampling;
   FleetConfig fleet;
+  SchedulerConfig scheduler;
   std::optional<HttpConfig> http;   // absent: no HTTP API (clients use the ZeroMQ gateway)
   std::optional<SecurityConfig> security;   // absent: plain tcp (no encryption, no authentication)
   std::string log_level = "info";

@@ -121,6 +121,12 @@ KeyRule KeyRule::text(std::string name, std::string* out) {
   return rule;
 }
 
+KeyRule KeyRule::boolean(std::string name, bool* out) {
+  KeyRule rule(std::move(name), Kind::boolean);
+  rule.store_boolean_ = [out](bool value) { *out = value; };
+  return rule;
+}
+
 KeyRule KeyRule::number(std::string name, double* out, double min, double max) {
   KeyRule rule(std::move(name), Kind::number);
   rule.min_number_ = min;
@@ -152,6 +158,12 @@ std::string KeyRule::apply(const toml::node& value) const {
     case Kind::text: return apply_text(value);
     case Kind::integer: return apply_integer(value);
     case Kind::number: return apply_number(value);
+    case Kind::boolean: {
+      const auto* flag = value.as_boolean();
+      if (flag == nullptr) return "expected true or false, got " + describe_value(value);
+      store_boolean_(flag->get());
+      return "";
+    }
   }
   return "unsupported rule";
 }

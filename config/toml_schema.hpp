@@ -37,6 +37,7 @@ class KeyRule {
   static KeyRule integer(std::string name, T* out, int64_t min, int64_t max);
   // Accepts TOML floats and integers (people write `temperature = 1`).
   static KeyRule number(std::string name, double* out, double min, double max);
+  static KeyRule boolean(std::string name, bool* out);
 
   KeyRule& required();
   KeyRule& one_of(std::vector<std::string> choices);   // text only: the allowed values
@@ -51,7 +52,7 @@ class KeyRule {
   std::string apply(const toml::node& value) const;
 
  private:
-  enum class Kind { text, integer, number };
+  enum class Kind { text, integer, number, boolean };
   KeyRule(std::string name, Kind kind) : name_(std::move(name)), kind_(kind) {}
   std::string apply_text(const toml::node& value) const;
   std::string apply_integer(const toml::node& value) const;
@@ -68,6 +69,7 @@ class KeyRule {
   std::function<void(const std::string&)> store_text_;
   std::function<void(int64_t)> store_integer_;
   std::function<void(double)> store_number_;
+  std::function<void(bool)> store_boolean_;
 };
 
 struct TableRule {

@@ -17,19 +17,25 @@ struct Timings {
   double queue_ms = 0;
   double prefill_ms = 0;
   double decode_ms = 0;
+  int64_t started_us = 0;   // wall clock (now_us()) on that node when the work began; 0 = not known
   bool operator==(const Timings&) const = default;
 };
 
 // A question entering the system (gateway -> scheduler). 0 / -1 mean "use the node default".
 struct Request {
   std::string question;
-  std::string mode = "pice";           // "pice" | "cloud-only" | "sot" | "route"
+  std::string mode;                    // "pice" | "sot" | "route" | "cloud-only"; "" = the node default
   int32_t max_points = 0;
   int32_t max_words_per_point = 0;
   int32_t max_tokens_per_point = 0;
   double temperature = -1;
   double top_p = -1;
   uint64_t seed = 0;
+  std::vector<std::string> stop;       // generation of expansions and direct answers ends before any of these
+  bool ignore_eos = false;             // expansions and direct answers run to their token limit
+  // Withdraws the earlier request of the same id from the same client (it disconnected): the node stops
+  // that request's work and sends nothing more for it. Every other field is ignored.
+  bool cancel = false;
   bool operator==(const Request&) const = default;
 };
 
@@ -52,6 +58,9 @@ struct ExpansionTask {
   double top_p = 1;
   uint64_t seed = 0;
   int64_t deadline_us = 0;             // wall clock (now_us()); 0 = none
+  std::vector<std::string> stop;       // the client's stop strings (the expander adds its own)
+  bool ignore_eos = false;
+  bool direct = false;                 // answer the question itself (no sketch): mode "route" on an edge
   bool operator==(const ExpansionTask&) const = default;
 };
 
@@ -65,10 +74,12 @@ struct ExpansionResult {
   std::string node;
   Timings timings;
   std::string error;
+  int32_t prompt_tokens = 0;
   bool operator==(const ExpansionResult&) const = default;
 };
 
-enum class ChunkKind : uint8_t { sketch_point = 0, expansion = 1, done = 2, error = 3 };
+// text: a piece of a direct answer (no sketch), streamed as the model writes it.
+enum class ChunkKind : uint8_t { sketch_point = 0, expansion = 1, done = 2, error = 3, text = 4 };
 
 // A piece of the answer streamed back to the gateway, in answer order.
 struct AnswerChunk {
@@ -81,6 +92,17 @@ struct AnswerChunk {
   int32_t total_points = 0;
   double elapsed_ms = 0;
   std::string mode;
+  // How the scheduler serves the request (set on every chunk): path "sketch" (sketch on the cloud,
+  // expansions on edges), "sketch-cloud" (both on the cloud), "direct" (the cloud answers) or
+  // "direct-edge" (an edge answers); why, in words (router decision, load); the sketch budget used.
+  std::string path;
+  std::string reason;
+  int32_t budget_points = 0;
+  int32_t budget_words = 0;
+  // expansion/text: tokens of that piece of work; done: totals of the whole answer (usage).
+  int32_t tokens = 0;
+  int32_t prompt_tokens = 0;
+  Timings timings;                     // expansion: where its time went on the node that wrote it
   bool operator==(const AnswerChunk&) const = default;
 };
 

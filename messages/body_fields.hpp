@@ -21,6 +21,7 @@ void describe(S& t, V&& visit) {
   visit("queue_ms", t.queue_ms);
   visit("prefill_ms", t.prefill_ms);
   visit("decode_ms", t.decode_ms);
+  visit("started_us", t.started_us);
 }
 
 template <Of<Request> S, class V>
@@ -33,6 +34,9 @@ void describe(S& r, V&& visit) {
   visit("temperature", r.temperature);
   visit("top_p", r.top_p);
   visit("seed", r.seed);
+  visit("stop", r.stop);
+  visit("ignore_eos", r.ignore_eos);
+  visit("cancel", r.cancel);
 }
 
 template <Of<SketchPoint> S, class V>
@@ -53,6 +57,9 @@ void describe(S& t, V&& visit) {
   visit("top_p", t.top_p);
   visit("seed", t.seed);
   visit("deadline_us", t.deadline_us);
+  visit("stop", t.stop);
+  visit("ignore_eos", t.ignore_eos);
+  visit("direct", t.direct);
 }
 
 template <Of<ExpansionResult> S, class V>
@@ -65,6 +72,7 @@ void describe(S& r, V&& visit) {
   visit("node", r.node);
   visit("timings", r.timings);
   visit("error", r.error);
+  visit("prompt_tokens", r.prompt_tokens);
 }
 
 template <Of<AnswerChunk> S, class V>
@@ -78,6 +86,13 @@ void describe(S& c, V&& visit) {
   visit("total_points", c.total_points);
   visit("elapsed_ms", c.elapsed_ms);
   visit("mode", c.mode);
+  visit("path", c.path);
+  visit("reason", c.reason);
+  visit("budget_points", c.budget_points);
+  visit("budget_words", c.budget_words);
+  visit("tokens", c.tokens);
+  visit("prompt_tokens", c.prompt_tokens);
+  visit("timings", c.timings);
 }
 
 template <Of<Heartbeat> S, class V>

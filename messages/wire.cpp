@@ -74,7 +74,7 @@ void read(const msgpack::object& object, double& out) {
 }
 
 void read(const msgpack::object& object, ChunkKind& out) {
-  constexpr auto kLast = static_cast<uint64_t>(ChunkKind::error);
+  constexpr auto kLast = static_cast<uint64_t>(ChunkKind::text);
   if (object.type != msgpack::type::POSITIVE_INTEGER || object.via.u64 > kLast) {
     throw FieldError{{}, "expected a chunk kind 0.." + std::to_string(kLast) + ", got " + describe_object(object)};
   }

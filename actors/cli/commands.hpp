@@ -49,9 +49,13 @@ struct AskOptions {
   std::string question;
   std::optional<std::string> connect;  // a cloud node's address; absent: run an all-in-one node in this process
   std::string config_path;             // the all-in-one config when not connecting
-  std::string mode = "pice";
+  std::string mode;                    // empty: the node's configured mode
+  int max_points = 0;                  // 0: the node's budget (from load)
+  int max_words_per_point = 0;
+  int max_tokens = 0;
   int timeout_ms = 120000;
-  bool json = false;                   // one JSON object per answer chunk instead of text
+  bool json = false;                   // the full response as one JSON object instead of text
+  bool json_chunks = false;            // one JSON object per answer chunk, as they arrive
   bool verbose = false;                // the node's log lines (all-in-one) on stderr
   std::string key_file;                // CURVE: this client's key pair (.key); with --connect
   std::string server_key_file;         // CURVE: the cloud's public key (.pub)

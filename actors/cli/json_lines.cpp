@@ -11,6 +11,7 @@ const char* kind_name(messages::ChunkKind kind) {
     case messages::ChunkKind::expansion: return "expansion";
     case messages::ChunkKind::done: return "done";
     case messages::ChunkKind::error: return "error";
+    case messages::ChunkKind::text: return "text";
   }
   return "unknown";
 }
@@ -45,7 +46,7 @@ std::string chunk_json(const messages::AnswerChunk& c) {
            c.point_index, c.score, c.total_points, c.elapsed_ms);
   return std::string("{\"kind\":\"") + kind_name(c.kind) + "\"," + numbers + ",\"text\":" + json_string(c.text) +
          ",\"node\":" + json_string(c.node) + ",\"model\":" + json_string(c.model) + ",\"mode\":" +
-         json_string(c.mode) + "}";
+         json_string(c.mode) + ",\"path\":" + json_string(c.path) + ",\"tokens\":" + std::to_string(c.tokens) + "}";
 }
 
 }  // namespace pice::cli

@@ -82,6 +82,18 @@ void AnswerRouter::forget(const std::string& request_id) {
   // `route` is released after the lock (declared before it): see stop().
 }
 
+void AnswerRouter::cancel(const std::string& request_id) {
+  forget(request_id);
+  messages::Request withdraw;
+  withdraw.cancel = true;
+  messages::Envelope env;
+  env.request_id = request_id;
+  env.sender = "http";
+  env.created_us = messages::now_us();
+  env.body = withdraw;
+  pump_->send(kSocket, env);
+}
+
 size_t AnswerRouter::open_routes() const {
   std::lock_guard lock(mutex_);
   return routes_.size();

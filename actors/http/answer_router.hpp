@@ -41,6 +41,8 @@ class AnswerRouter {
   // on_chunk receives an error chunk saying why.
   void submit(const std::string& request_id, const messages::Request& request, OnChunk on_chunk);
   void forget(const std::string& request_id);
+  // forget(), and tells the node to stop the request's work (its client has gone).
+  void cancel(const std::string& request_id);
 
   size_t open_routes() const;
   uint64_t dropped_chunks() const;  // chunks whose route was gone (late after a timeout) or unknown

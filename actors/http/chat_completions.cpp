@@ -15,14 +15,36 @@ std::string dump(const json& value) { return value.dump(-1, ' ', false, json::er
 
 std::string sse(const json& value) { return "data: " + dump(value) + "\n\n"; }
 
-json provenance(const messages::AnswerChunk& c) {
-  return {{"index", c.point_index}, {"text", c.text}, {"node", c.node}, {"model", c.model}, {"score", c.score}};
+double round_ms(double ms) { return ms < 0 ? 0 : static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000; }
+
+json provenance(const messages::AnswerChunk& c, double ready_ms) {
+  return {{"index", c.point_index},
+          {"text", c.text},
+          {"node", c.node},
+          {"model", c.model},
+          {"score", c.score},
+          {"tokens", c.tokens},
+          {"timings",
+           {{"queue_ms", round_ms(c.timings.queue_ms)},
+            {"prefill_ms", round_ms(c.timings.prefill_ms)},
+            {"decode_ms", round_ms(c.timings.decode_ms)},
+            {"ready_ms", round_ms(ready_ms)}}}};
 }
 
-// Token counts do not travel in answer chunks yet; 0 says "not known", as documented.
-json usage() { return {{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}}; }
+// How the node served the answer: the same on every chunk, so any one of them tells it.
+json plan(const messages::AnswerChunk& c) {
+  json out = {{"mode", c.mode}, {"path", c.path}, {"reason", c.reason}};
+  if (c.budget_points > 0) out["budget"] = {{"max_points", c.budget_points}, {"max_words_per_point", c.budget_words}};
+  return out;
+}
 
-double round_ms(double ms) { return ms < 0 ? 0 : static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000; }
+json usage(const messages::AnswerChunk& done) {
+  return {{"prompt_tokens", done.prompt_tokens},
+          {"completion_tokens", done.tokens},
+          {"total_tokens", done.prompt_tokens + done.tokens}};
+}
+
+bool direct_path(const std::string& path) { return path == "direct" || path == "direct-edge"; }
 
 }  // namespace
 
@@ -36,8 +58,10 @@ double ChatAnswer::ms_since_start() const {
 }
 
 std::string ChatAnswer::add(const messages::AnswerChunk& chunk) {
-  if (first_chunk_ms_ < 0) first_chunk_ms_ = ms_since_start();
-  if (!chunk.mode.empty()) mode_ = chunk.mode;
+  const double now_ms = ms_since_start();
+  if (first_chunk_ms_ < 0) first_chunk_ms_ = now_ms;
+  const bool first = last_.mode.empty() && last_.path.empty();
+  if (chunk.kind != messages::ChunkKind::error) last_ = chunk;
   json delta = json::object();
   json pice;
   switch (chunk.kind) {
@@ -46,11 +70,13 @@ std::string ChatAnswer::add(const messages::AnswerChunk& chunk) {
       size_t at = static_cast<size_t>(chunk.point_index);
       if (sketch_.size() < at) sketch_.resize(at);
       sketch_[at - 1] = chunk.text;
+      sketch_ms_ = now_ms;
       pice = {{"sketch_point", {{"index", chunk.point_index}, {"text", chunk.text}}}};
       break;
     }
     case messages::ChunkKind::expansion: {
       points_.push_back(chunk);
+      ready_ms_.push_back(now_ms);
       // The sketch point normally arrives first; without it the line still carries its number.
       size_t at = static_cast<size_t>(std::max(chunk.point_index, 0));
       bool have_point = at >= 1 && at <= sketch_.size() && !sketch_[at - 1].empty();
@@ -58,16 +84,30 @@ std::string ChatAnswer::add(const messages::AnswerChunk& chunk) {
                          chunk.text + "\n";
       content_ += line;
       delta = {{"content", line}};
-      pice = {{"point", provenance(chunk)}};
+      pice = {{"point", provenance(chunk, now_ms)}};
       break;
     }
+    case messages::ChunkKind::text:
+      content_ += chunk.text;
+      delta = {{"content", chunk.text}};
+      pice = json::object();
+      break;
     case messages::ChunkKind::done:
-      total_ms_ = ms_since_start();
+      total_ms_ = now_ms;
+      if (direct_path(chunk.path)) {
+        // A direct answer is one part: its provenance comes with the done chunk.
+        messages::AnswerChunk whole = chunk;
+        whole.point_index = 1;
+        whole.text = content_;
+        points_.push_back(whole);
+        ready_ms_.push_back(now_ms);
+      }
       return {};
     case messages::ChunkKind::error:
       return {};
   }
   if (!streaming_) return {};
+  if (first) pice.update(plan(chunk));  // a stream says how it is served as soon as it can
   json event = {{"id", id_},
                 {"object", "chat.completion.chunk"},
                 {"created", created_s_},
@@ -79,7 +119,13 @@ std::string ChatAnswer::add(const messages::AnswerChunk& chunk) {
 
 std::string ChatAnswer::completion_json() const {
   json points = json::array();
-  for (const auto& p : points_) points.push_back(provenance(p));
+  for (size_t i = 0; i < points_.size(); ++i) points.push_back(provenance(points_[i], ready_ms_[i]));
+  json pice = plan(last_);
+  pice["sketch"] = sketch_;
+  pice["points"] = points;
+  pice["timings"] = {{"total_ms", round_ms(total_ms_)},
+                     {"first_chunk_ms", round_ms(first_chunk_ms_)},
+                     {"sketch_ms", round_ms(sketch_ms_)}};
   json body = {
       {"id", id_},
       {"object", "chat.completion"},
@@ -89,12 +135,8 @@ std::string ChatAnswer::completion_json() const {
                                 {"message", {{"role", "assistant"}, {"content", content_}}},
                                 {"logprobs", nullptr},
                                 {"finish_reason", "stop"}}})},
-      {"usage", usage()},
-      {"pice",
-       {{"mode", mode_},
-        {"sketch", sketch_},
-        {"points", points},
-        {"timings", {{"total_ms", round_ms(total_ms_)}, {"first_chunk_ms", round_ms(first_chunk_ms_)}}}}}};
+      {"usage", usage(last_)},
+      {"pice", pice}};
   return dump(body);
 }
 
@@ -110,18 +152,21 @@ std::string ChatAnswer::stream_start() const {
 }
 
 std::string ChatAnswer::stream_end() const {
+  json pice = plan(last_);
+  if (!points_.empty() && direct_path(last_.path)) pice["point"] = provenance(points_.back(), ready_ms_.back());
+  pice["timings"] = {{"total_ms", round_ms(total_ms_)},
+                     {"first_chunk_ms", round_ms(first_chunk_ms_)},
+                     {"sketch_ms", round_ms(sketch_ms_)}};
   json last = {{"id", id_},
                {"object", "chat.completion.chunk"},
                {"created", created_s_},
                {"model", model_},
                {"choices", json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}})},
-               {"pice",
-                {{"mode", mode_},
-                 {"timings", {{"total_ms", round_ms(total_ms_)}, {"first_chunk_ms", round_ms(first_chunk_ms_)}}}}}};
+               {"pice", pice}};
   std::string out = sse(last);
   if (include_usage_) {
-    json usage_event = {{"id", id_},           {"object", "chat.completion.chunk"}, {"created", created_s_},
-                        {"model", model_},     {"choices", json::array()},          {"usage", usage()}};
+    json usage_event = {{"id", id_},       {"object", "chat.completion.chunk"}, {"created", created_s_},
+                        {"model", model_}, {"choices", json::array()},          {"usage", usage(last_)}};
     out += sse(usage_event);
   }
   return out + "data: [DONE]\n\n";

@@ -7,10 +7,11 @@
 // - the question is the content of the LAST user message; system and earlier messages are checked but
 //   not sent (the pipeline takes one question; joining a history into it would change what the sketch
 //   prompt asks and eat the question size limit);
-// - max_tokens (or max_completion_tokens) bounds the tokens of EACH point's expansion;
-// - temperature, top_p, seed go to the sketch and the expansions (seed 0 = the node's default);
-// - stop and ignore_eos are accepted and checked, not yet applied by the pipeline;
-// - pice: {"mode", "max_points", "max_words_per_point"} chooses the mode and the sketch budget.
+// - max_tokens (or max_completion_tokens) bounds the tokens of EACH point's expansion, or of the whole
+//   answer when it is answered directly;
+// - temperature, top_p, seed go to the sketch, the expansions and direct answers (seed 0 = the node's
+//   default); stop and ignore_eos to the expansions and direct answers (a sketch's shape is the writer's);
+// - pice: {"mode", "max_points", "max_words_per_point"} chooses the mode and overrides the sketch budget.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -26,8 +27,6 @@ struct ChatRequest {
   std::string model;
   bool stream = false;
   bool include_usage = false;     // stream_options.include_usage: a usage chunk before [DONE]
-  std::vector<std::string> stop;  // accepted, not yet applied
-  bool ignore_eos = false;        // accepted, not yet applied
 };
 
 // Throws ApiError: 400 for malformed JSON (with line and column), missing or wrong-typed fields and
@@ -36,8 +35,9 @@ struct ChatRequest {
 ChatRequest parse_chat_request(std::string_view body, const std::string& model_name);
 
 // One answer, collected chunk by chunk as the node streams it (sketch points, then expansions in
-// point order, then done). The content is "1. point: expansion\n2. point: expansion\n...", the same
-// text whether streamed or not. Token counts are not carried by answer chunks yet, so usage is 0.
+// point order, then done; or a direct answer's text pieces, then done). The content is
+// "1. point: expansion\n2. point: expansion\n..." (or the direct answer's text), the same whether
+// streamed or not. usage counts the tokens every model read (prompt) and wrote (completion) for it.
 class ChatAnswer {
  public:
   using Clock = std::chrono::steady_clock;
@@ -67,11 +67,13 @@ class ChatAnswer {
   bool include_usage_;
   Clock::time_point start_;
   int64_t created_s_;
-  std::string mode_;
+  messages::AnswerChunk last_;                    // the latest chunk: mode, path, reason, budget; done: totals
   std::string content_;
   std::vector<std::string> sketch_;               // by point index - 1
-  std::vector<messages::AnswerChunk> points_;     // expansions in order
+  std::vector<messages::AnswerChunk> points_;     // expansions in order (a direct answer: one, from done)
+  std::vector<double> ready_ms_;                  // when each of points_ arrived
   double first_chunk_ms_ = -1;
+  double sketch_ms_ = -1;                         // when the last sketch point arrived
   double total_ms_ = -1;
 };
 

@@ -13,8 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// OpenAI's own limit on stop sequences.
-constexpr size_t kMaxStopSequences = 4;
 // request_limits.cpp accepts temperatures up to this; the same bound here keeps one rule.
 constexpr double kMaxTemperature = 5;
 
@@ -148,8 +146,8 @@ std::vector<std::string> stop_sequences(const json& body) {
     fail("stop", "stop has " + std::to_string(stop->size()) + " sequences; at most " + std::to_string(kMaxStopSequences));
   std::vector<std::string> out;
   for (const json& s : *stop) {
-    if (!s.is_string() || s.get<std::string>().empty())
-      fail("stop", "stop must hold non-empty strings, got " + shown(s));
+    if (!s.is_string() || s.get<std::string>().empty() || s.get<std::string>().size() > kMaxStopBytes)
+      fail("stop", "stop must hold strings of 1.." + std::to_string(kMaxStopBytes) + " bytes, got " + shown(s));
     out.push_back(s.get<std::string>());
   }
   return out;
@@ -162,7 +160,7 @@ void read_pice_options(const json& body, messages::Request& request) {
   if (const json* mode = field(*pice, "mode")) {
     if (!mode->is_string()) fail("pice.mode", "pice.mode must be a string, got " + shown(*mode));
     if (!known_mode(mode->get<std::string>()))
-      fail("pice.mode", "pice.mode '" + mode->get<std::string>() + "' is not available (known: pice)");
+      fail("pice.mode", "pice.mode '" + mode->get<std::string>() + "' is not available (known: " + known_modes_text() + ")");
     request.mode = mode->get<std::string>();
   }
   if (auto n = integer(*pice, "max_points", "pice.max_points", 1, kMaxPoints)) request.max_points = static_cast<int32_t>(*n);
@@ -192,8 +190,8 @@ ChatRequest parse_chat_request(std::string_view body, const std::string& model_n
   if (auto p = number(doc, "top_p", 0, 1)) r.top_p = *p;
   if (auto s = integer(doc, "seed", "seed", 0, INT64_MAX)) r.seed = static_cast<uint64_t>(*s);
   integer(doc, "n", "n", 1, 1);  // one choice only
-  chat.stop = stop_sequences(doc);
-  chat.ignore_eos = boolean(doc, "ignore_eos", "ignore_eos").value_or(false);
+  r.stop = stop_sequences(doc);
+  r.ignore_eos = boolean(doc, "ignore_eos", "ignore_eos").value_or(false);
   chat.stream = boolean(doc, "stream", "stream").value_or(false);
   if (const json* options = field(doc, "stream_options")) {
     if (!options->is_object()) fail("stream_options", "stream_options must be an object, got " + shown(*options));

@@ -37,7 +37,8 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);  // a client that stops
 constexpr auto kDrainTimeout = std::chrono::seconds(5);   // reading what a client still sends after our last byte
 constexpr uint64_t kMaxBodyBytes = 1u << 20;
 
-enum class ChatEnd { answered, failed, timed_out };
+enum class ChatEnd { answered, failed, timed_out, client_gone };
+constexpr size_t kMaxPipelinedBytes = 64 * 1024;  // what a client may send ahead while its answer runs
 enum class State { open, closing, dead };
 
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
@@ -138,11 +139,36 @@ class Session : public std::enable_shared_from_this<Session> {
     timer_.async_wait([self = shared_from_this(), id](beast::error_code ec) {
       if (!ec) self->end_chat(id, ChatEnd::timed_out, {});
     });
+    watch_client();
     // Runs on the pump thread: only hand the chunk over to this session's strand.
     context_.router.submit(id, chat_->start.chat.request,
                            [self = shared_from_this(), executor = executor_, id](messages::AnswerChunk chunk) {
                              net::post(executor, [self, id, chunk = std::move(chunk)] { self->on_chunk(id, chunk); });
                            });
+  }
+
+  // While an answer runs, a read stays pending so that a client who closes the connection is noticed
+  // at once (and its request cancelled), not only when a write fails. It reads on the raw socket, so
+  // the stream's write timeout does not apply to it; bytes a client sends ahead (its next request) are
+  // kept in the read buffer for the parser.
+  void watch_client() {
+    if (watching_ || state_ != State::open || buffer_.size() >= kMaxPipelinedBytes) return;
+    watching_ = true;
+    stream_.socket().async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->watching_ = false;
+      if (!ec) {
+        self->buffer_.commit(n);
+        if (self->chat_) return self->watch_client();
+      } else if (ec != net::error::operation_aborted) {
+        if (self->chat_) return self->lost_client(ec);
+        // The answer is out and the client has closed after reading it: finish the response, then close.
+        self->keep_alive_ = false;
+      }
+      if (self->resume_after_watch_) {
+        self->resume_after_watch_ = false;
+        self->next_request();
+      }
+    });
   }
 
   void start_stream() {
@@ -180,6 +206,10 @@ class Session : public std::enable_shared_from_this<Session> {
     context_.router.forget(id);  // after a timeout: drop what still comes
     const int timeout_ms = context_.options.answer_timeout_ms;
     switch (end) {
+      case ChatEnd::client_gone:
+        context_.router.cancel(id);
+        context_.metrics.count_error(ErrorKind::disconnect);
+        return;
       case ChatEnd::answered:
         context_.metrics.observe_answer(std::chrono::duration<double>(Clock::now() - chat.started).count());
         break;
@@ -253,6 +283,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void next_request() {
     response_done_ = false;
     if (state_ != State::open) return;
+    if (watching_) {
+      // Only one read at a time: stop the watch first (no write is pending now, so cancel touches only it).
+      resume_after_watch_ = true;
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+      return;
+    }
     if (keep_alive_) read_header();
     else close();
   }
@@ -261,13 +298,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void lost_client(beast::error_code ec) {
     if (state_ == State::dead) return;
-    if (chat_) {
-      spdlog::info("http: client of {} left mid-answer ({}); the pipeline finishes it unseen", chat_->request_id,
-                   ec.message());
-      context_.metrics.count_error(ErrorKind::disconnect);
-    }
     state_ = State::dead;
-    out_.clear();
+    // A write in progress still reads its buffer (the front): only what waits behind it goes now.
+    if (writing_) out_.erase(out_.begin() + 1, out_.end());
+    else out_.clear();
+    if (chat_) {
+      spdlog::info("http: client of {} left mid-answer ({}); cancelling its request", chat_->request_id, ec.message());
+      const std::string id = chat_->request_id;  // a copy: end_chat destroys chat_
+      end_chat(id, ChatEnd::client_gone, {});
+    }
     beast::error_code ignored;
     stream_.socket().close(ignored);
   }
@@ -306,6 +345,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool chunked_ = false;
   bool writing_ = false;
   bool response_done_ = false;
+  bool watching_ = false;            // watch_client's read is pending
+  bool resume_after_watch_ = false;  // next_request waits for that read to end
   State state_ = State::open;
 };
 

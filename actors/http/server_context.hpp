@@ -12,8 +12,8 @@
 namespace pice::actors::http {
 
 // Admission control: at most `limit` chat completions at once. A refused request gets 503 at once,
-// so nothing queues without bound. A slot is held until the pipeline has finished the answer (even if
-// the client has gone: the pipeline cannot be cancelled yet, so its work still counts).
+// so nothing queues without bound. A slot is held until the answer ends, or until its client leaves
+// (then the node is told to cancel the request's work).
 class InflightLimit {
  public:
   class Slot {

@@ -1,6 +1,8 @@
 // The embedded all-in-one default, end to end: the real binary, and the same node in-process.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <set>
 
 #include "actors/client.hpp"
@@ -25,7 +27,7 @@ config::NodeConfig tiny_all_in_one(const std::string& id, int edges) {
 
 TEST(AllInOne, PiceAskPrintsAProgressiveAnswerWithEveryPointExpanded) {
   TempDir logs;
-  ChildProcess ask("ask", {pice_binary(), "ask", "--json", "What are good habits for staying healthy?"}, logs.path());
+  ChildProcess ask("ask", {pice_binary(), "ask", "--json-chunks", "What are good habits for staying healthy?"}, logs.path());
   auto status = ask.wait(kAnswerTimeout);
   ASSERT_TRUE(status.has_value()) << "pice ask did not finish";
   ASSERT_EQ(*status, 0) << ask.stderr_text();
@@ -44,9 +46,35 @@ TEST(AllInOne, PiceAskPrintsAProgressiveAnswerWithEveryPointExpanded) {
   EXPECT_EQ(lines_with(out, "\"kind\":\"done\"").size(), 1u) << out;
 }
 
+TEST(AllInOne, PiceAskJsonPrintsTheFullResponseAsOneObject) {
+  TempDir logs;
+  ChildProcess ask("ask", {pice_binary(), "ask", "--json", "--mode", "sot", "--max-points", "3", "--max-tokens", "8",
+                           "What are some tips for sleeping better?"},
+                   logs.path());
+  auto status = ask.wait(kAnswerTimeout);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(*status, 0) << ask.stderr_text();
+  std::string out = ask.stdout_text();
+  ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "one line: " << out;
+  auto body = nlohmann::json::parse(out);
+  EXPECT_EQ(body["mode"], "sot");
+  EXPECT_EQ(body["path"], "sketch-cloud");
+  EXPECT_EQ(body["budget"]["max_points"], 3);
+  ASSERT_GE(body["sketch"].size(), 2u);
+  ASSERT_LE(body["sketch"].size(), 3u);
+  ASSERT_EQ(body["points"].size(), body["sketch"].size());
+  for (const auto& p : body["points"]) {
+    EXPECT_FALSE(p["text"].get<std::string>().empty());
+    EXPECT_FALSE(p["node"].get<std::string>().empty());
+    EXPECT_LE(p["tokens"].get<int>(), 8);
+  }
+  EXPECT_NE(body["content"].get<std::string>().find("\n2. "), std::string::npos) << body["content"];
+  EXPECT_GT(body["usage"]["completion_tokens"].get<int>(), 0);
+}
+
 TEST(AllInOne, PiceAskTextOutputShowsSketchThenAnswer) {
   TempDir logs;
-  ChildProcess ask("ask", {pice_binary(), "ask", "How do I learn to cook?"}, logs.path());
+  ChildProcess ask("ask", {pice_binary(), "ask", "What are some tips for learning to cook?"}, logs.path());
   auto status = ask.wait(kAnswerTimeout);
   ASSERT_TRUE(status.has_value());
   ASSERT_EQ(*status, 0) << ask.stderr_text();
@@ -69,7 +97,7 @@ TEST(AllInOne, InProcessNodeServesConcurrentClients) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(node->gateway_endpoint());
       messages::Request request;
-      request.question = "Question number " + std::to_string(i) + ": how do plants grow?";
+      request.question = "Question number " + std::to_string(i) + ": what are some ways plants grow?";
       answers[i] = client.ask(request, 120000);
     });
   for (auto& t : clients) t.join();

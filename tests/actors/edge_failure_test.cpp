@@ -63,7 +63,7 @@ TEST_F(EdgeFailure, KilledEdgesLoseNoRequest) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(gateway);
       messages::Request request;
-      request.question = "Request " + std::to_string(i) + ": how do I plan a garden?";
+      request.question = "Request " + std::to_string(i) + ": what are some tips for planning a garden?";
       answers[i] = client.ask(request, 240000);
       ++finished;
     });

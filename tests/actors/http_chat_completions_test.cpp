@@ -41,10 +41,10 @@ TEST(HttpChatRequest, MapsEveryFieldOntoThePipelineRequest) {
   EXPECT_EQ(chat.request.mode, "pice");
   EXPECT_EQ(chat.request.max_points, 3);
   EXPECT_EQ(chat.request.max_words_per_point, 5);
-  EXPECT_EQ(chat.stop, (std::vector<std::string>{"\n\n", "END"}));
+  EXPECT_EQ(chat.request.stop, (std::vector<std::string>{"\n\n", "END"}));
   EXPECT_TRUE(chat.stream);
   EXPECT_TRUE(chat.include_usage);
-  EXPECT_TRUE(chat.ignore_eos);
+  EXPECT_TRUE(chat.request.ignore_eos);
 }
 
 TEST(HttpChatRequest, LeavesUnsetOptionsAtTheNodeDefaults) {
@@ -52,8 +52,9 @@ TEST(HttpChatRequest, LeavesUnsetOptionsAtTheNodeDefaults) {
       R"({"model":"m","messages":[{"role":"user","content":"Why?"}],"temperature":null,"stop":"x"})", "m");
   messages::Request defaults;
   defaults.question = "Why?";
+  defaults.stop = {"x"};
   EXPECT_EQ(chat.request, defaults);
-  EXPECT_EQ(chat.stop, std::vector<std::string>{"x"});
+  EXPECT_EQ(chat.request.mode, "");  // the node's configured mode
   EXPECT_FALSE(chat.stream);
 }
 
@@ -86,7 +87,12 @@ std::vector<messages::AnswerChunk> answer_chunks() {
   using K = messages::ChunkKind;
   return {chunk(K::sketch_point, 1, "Sleep well"), chunk(K::sketch_point, 2, "Eat \"greens\""),
           chunk(K::expansion, 1, "Seven hours.", "edge-1"), chunk(K::expansion, 2, "Daily \xff bytes.", "edge-2"),
-          chunk(K::done, -1, "")};
+          [&] {
+            auto done = chunk(K::done, -1, "");
+            done.tokens = 30;
+            done.prompt_tokens = 50;
+            return done;
+          }()};
 }
 
 TEST(HttpChatAnswer, StreamedDeltasConcatenateToTheNonStreamedContent) {
@@ -118,7 +124,9 @@ TEST(HttpChatAnswer, StreamedDeltasConcatenateToTheNonStreamedContent) {
 
   EXPECT_EQ(body["object"], "chat.completion");
   EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");
-  EXPECT_EQ(body["usage"]["total_tokens"], 0);
+  EXPECT_EQ(body["usage"]["prompt_tokens"], 50);
+  EXPECT_EQ(body["usage"]["completion_tokens"], 30);
+  EXPECT_EQ(body["usage"]["total_tokens"], 80);
   EXPECT_EQ(body["pice"]["mode"], "pice");
   EXPECT_EQ(body["pice"]["sketch"], json({"Sleep well", "Eat \"greens\""}));
   ASSERT_EQ(body["pice"]["points"].size(), 2u);
@@ -126,6 +134,40 @@ TEST(HttpChatAnswer, StreamedDeltasConcatenateToTheNonStreamedContent) {
   EXPECT_EQ(body["pice"]["points"][1]["model"], "tiny");
   EXPECT_DOUBLE_EQ(body["pice"]["points"][1]["score"].get<double>(), -1.5);
   EXPECT_GE(body["pice"]["timings"]["total_ms"].get<double>(), body["pice"]["timings"]["first_chunk_ms"].get<double>());
+}
+
+TEST(HttpChatAnswer, ADirectAnswerIsItsTextWithOneProvenanceEntry) {
+  ChatAnswer whole("chatcmpl-2", "pice", false, false);
+  ChatAnswer streamed("chatcmpl-2", "pice", true, false);
+  std::vector<messages::AnswerChunk> chunks(3);
+  for (auto& c : chunks) {
+    c.mode = "pice";
+    c.path = "direct";
+    c.reason = "router: not list-like";
+  }
+  chunks[0].kind = chunks[1].kind = messages::ChunkKind::text;
+  chunks[0].text = "Use a loop";
+  chunks[1].text = " with two variables.";
+  chunks[2].kind = messages::ChunkKind::done;
+  chunks[2].node = "cloud-1";
+  chunks[2].model = "big";
+  chunks[2].tokens = 9;
+  std::string deltas;
+  for (const auto& c : chunks) {
+    whole.add(c);
+    std::string event = streamed.add(c);
+    if (!event.empty()) deltas += json::parse(event.substr(6))["choices"][0]["delta"].value("content", "");
+  }
+  json body = json::parse(whole.completion_json());
+  EXPECT_EQ(body["choices"][0]["message"]["content"], "Use a loop with two variables.");
+  EXPECT_EQ(deltas, "Use a loop with two variables.");
+  EXPECT_EQ(body["pice"]["path"], "direct");
+  EXPECT_EQ(body["pice"]["reason"], "router: not list-like");
+  EXPECT_TRUE(body["pice"]["sketch"].empty());
+  ASSERT_EQ(body["pice"]["points"].size(), 1u);
+  EXPECT_EQ(body["pice"]["points"][0]["node"], "cloud-1");
+  EXPECT_EQ(body["pice"]["points"][0]["text"], "Use a loop with two variables.");
+  EXPECT_EQ(body["usage"]["completion_tokens"], 9);
 }
 
 TEST(HttpMetrics, RendersCountersGaugesAndACumulativeHistogram) {

@@ -58,6 +58,7 @@ json expect_complete_answer(const HttpResponse& r) {
   EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");
   const json& pice = body["pice"];
   EXPECT_EQ(pice["mode"], "pice");
+  EXPECT_EQ(pice["path"], "sketch") << pice["reason"];  // the questions of these tests are list-like
   EXPECT_GE(pice["sketch"].size(), 2u) << r.body;
   EXPECT_EQ(pice["points"].size(), pice["sketch"].size()) << r.body;
   std::string expected;
@@ -100,10 +101,10 @@ class HttpGatewayTest : public ::testing::Test {
 TEST_F(HttpGatewayTest, AnswersAChatCompletionWithEveryPointAndThePiceObject) {
   auto gateway = serve();
   HttpConnection c(gateway->port());
-  json body = expect_complete_answer(c.request("POST", "/v1/chat/completions", chat_body("How do plants grow?", false)));
+  json body = expect_complete_answer(c.request("POST", "/v1/chat/completions", chat_body("What are some ways plants grow?", false)));
   EXPECT_EQ(body["model"], "pice");
   EXPECT_EQ(body["id"].get<std::string>().rfind("chatcmpl-", 0), 0u);
-  EXPECT_EQ(body["usage"]["completion_tokens"], 0);  // not carried by answer chunks yet
+  EXPECT_GT(body["usage"]["completion_tokens"].get<int>(), 0);
   // Keep-alive: the same connection serves the next request.
   EXPECT_EQ(c.request("GET", "/health").status, 200);
 }
@@ -111,7 +112,7 @@ TEST_F(HttpGatewayTest, AnswersAChatCompletionWithEveryPointAndThePiceObject) {
 TEST_F(HttpGatewayTest, StreamsEventsInOrderThenDoneOnAKeptAliveConnection) {
   auto gateway = serve();
   HttpConnection c(gateway->port());
-  c.send_request("POST", "/v1/chat/completions", chat_body("What makes a good teacher?", true));
+  c.send_request("POST", "/v1/chat/completions", chat_body("What are some tips for good teaching?", true));
   HttpResponse head = c.read_head();
   ASSERT_EQ(head.status, 200);
   EXPECT_EQ(head.header("content-type"), "text/event-stream");
@@ -205,7 +206,7 @@ TEST_F(HttpGatewayTest, RefusesBadRequestsNamingTheField) {
       {"top_p too high", with({{"top_p", 1.5}}), 400, "top_p", "0..1"},
       {"seed negative", with({{"seed", -1}}), 400, "seed", "got -1"},
       {"stop a number", with({{"stop", 5}}), 400, "stop", "string or an array"},
-      {"stop not strings", with({{"stop", {1}}}), 400, "stop", "non-empty strings"},
+      {"stop not strings", with({{"stop", {1}}}), 400, "stop", "strings of 1..256 bytes"},
       {"too many stops", with({{"stop", {"a", "b", "c", "d", "e"}}}), 400, "stop", "at most 4"},
       {"stream not a bool", with({{"stream", "yes"}}), 400, "stream", "true or false"},
       {"ignore_eos not a bool", with({{"ignore_eos", 1}}), 400, "ignore_eos", "true or false"},
@@ -293,7 +294,7 @@ TEST_F(HttpGatewayTest, ListsModelsReportsHealthAndCountsInMetrics) {
 
   double ok_before = metric(port, "pice_http_requests_total{code=\"200\"}");
   double answered_before = metric(port, "pice_http_answer_latency_seconds_count");
-  json body = json::parse(chat_body("Why do cats purr?", false));
+  json body = json::parse(chat_body("What are some reasons cats purr?", false));
   body["model"] = "pice-test";
   HttpResponse r = c.request("POST", "/v1/chat/completions", body.dump());
   EXPECT_EQ(r.status, 200) << r.body;
@@ -314,13 +315,13 @@ TEST_F(HttpGatewayTest, AtTheInflightLimitAnswers503WithRetryAfter) {
   options.max_inflight = 1;
   auto gateway = serve(options);
   HttpConnection first(gateway->port());
-  first.send_request("POST", "/v1/chat/completions", chat_body("How are bridges built?", true));
+  first.send_request("POST", "/v1/chat/completions", chat_body("What are the steps to build a bridge?", true));
   ASSERT_EQ(first.read_head().status, 200);
   SseReader events(first);
   ASSERT_TRUE(events.next());  // the role chunk: the first request holds the only slot now
 
   HttpConnection second(gateway->port());
-  HttpResponse refused = second.request("POST", "/v1/chat/completions", chat_body("And tunnels?", false));
+  HttpResponse refused = second.request("POST", "/v1/chat/completions", chat_body("And tunnels: what are some ways?", false));
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.header("retry-after"), "1");
   EXPECT_EQ(json::parse(refused.body)["error"]["type"], "server_error");
@@ -330,7 +331,7 @@ TEST_F(HttpGatewayTest, AtTheInflightLimitAnswers503WithRetryAfter) {
   while (auto e = events.next()) last = *e;
   EXPECT_EQ(last, "[DONE]");
   // The slot is free once the answer is complete.
-  expect_complete_answer(second.request("POST", "/v1/chat/completions", chat_body("And tunnels?", false)));
+  expect_complete_answer(second.request("POST", "/v1/chat/completions", chat_body("And tunnels: what are some ways?", false)));
 }
 
 TEST_F(HttpGatewayTest, AClientLeavingMidStreamLeavesTheServerServing) {
@@ -338,19 +339,19 @@ TEST_F(HttpGatewayTest, AClientLeavingMidStreamLeavesTheServerServing) {
   const int port = gateway->port();
   {
     HttpConnection leaver(port);
-    leaver.send_request("POST", "/v1/chat/completions", chat_body("How do volcanoes form?", true));
+    leaver.send_request("POST", "/v1/chat/completions", chat_body("What are some ways volcanoes form?", true));
     ASSERT_EQ(leaver.read_head().status, 200);
     SseReader events(leaver);
     ASSERT_TRUE(events.next());
   }  // closed with the answer still streaming
-  // The next write to the gone client fails; its session ends once the pipeline has finished.
+  // The gone client is noticed (its request is cancelled) and its session ends.
   EXPECT_TRUE(wait_until([&] { return metric(port, "pice_http_errors_total{kind=\"disconnect\"}") == 1; },
                          std::chrono::seconds(120)));
   EXPECT_TRUE(wait_until([&] { return metric(port, "pice_http_inflight_requests") == 0; }, std::chrono::seconds(120)));
   EXPECT_TRUE(wait_until([&] { return metric(port, "pice_http_connections") == 1; }, std::chrono::seconds(10)))
       << "only the scraping connection should remain";
   HttpConnection next(port);
-  expect_complete_answer(next.request("POST", "/v1/chat/completions", chat_body("And earthquakes?", false)));
+  expect_complete_answer(next.request("POST", "/v1/chat/completions", chat_body("What are some tips for earthquake safety?", false)));
 }
 
 TEST_F(HttpGatewayTest, AnswersSixteenConcurrentClients) {
@@ -366,7 +367,7 @@ TEST_F(HttpGatewayTest, AnswersSixteenConcurrentClients) {
       try {
         HttpConnection c(gateway->port());
         responses[i] = c.request("POST", "/v1/chat/completions",
-                                 chat_body("Question " + std::to_string(i) + ": how do birds navigate?", false));
+                                 chat_body("Question " + std::to_string(i) + ": what are some ways birds navigate?", false));
       } catch (const std::exception& e) {
         failures[i] = e.what();
       }

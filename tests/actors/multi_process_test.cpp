@@ -53,7 +53,7 @@ TEST_F(MultiProcess, TenRequestsAreAnsweredCompletelyByBothEdges) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(gateway);
       messages::Request request;
-      request.question = "Request " + std::to_string(i) + ": what makes a good team?";
+      request.question = "Request " + std::to_string(i) + ": what are some tips for building a good team?";
       answers[i] = client.ask(request, 240000);
     });
   for (auto& t : clients) t.join();
@@ -75,7 +75,7 @@ TEST_F(MultiProcess, TenRequestsAreAnsweredCompletelyByBothEdges) {
 }
 
 TEST_F(MultiProcess, PiceAskConnectsToTheCloud) {
-  ChildProcess ask("ask", {pice_binary(), "ask", "--json", "--connect", address_, "Why do cats purr?"}, logs_.path());
+  ChildProcess ask("ask", {pice_binary(), "ask", "--json-chunks", "--connect", address_, "What are some reasons cats purr?"}, logs_.path());
   auto status = ask.wait(std::chrono::seconds(240));
   ASSERT_TRUE(status.has_value());
   ASSERT_EQ(*status, 0) << ask.stderr_text();
@@ -104,7 +104,7 @@ TEST_F(MultiProcess, TelemetryCountsTheWorkDone) {
   const std::string gateway = brokers::derive_endpoints(address_).gateway;
   actors::GatewayClient client(gateway);
   messages::Request request;
-  request.question = "What helps a seedling grow?";
+  request.question = "What are some tips to help a seedling grow?";
   auto answer = client.ask(request, 120000);
   ASSERT_TRUE(answer.complete()) << answer.error;
   // Telemetry is published every second; wait until the cloud reports the finished request.

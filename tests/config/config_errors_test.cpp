@@ -16,7 +16,8 @@ namespace {
 
 // A valid cloud file of five lines ending inside [llm]; cases append their mistake from line 6.
 const std::string kCloud = "[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n[llm]\nmodel = \"synth:demo\"\n";
-const std::string kKnownTables = "(known tables: node, llm, slm, sketch, expand, sampling, fleet, log, http, security)";
+const std::string kKnownTables =
+    "(known tables: node, llm, slm, sketch, expand, sampling, fleet, log, http, security, scheduler)";
 
 struct Mistake {
   std::string name;

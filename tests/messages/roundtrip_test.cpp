@@ -19,13 +19,15 @@ namespace pice::messages {
 // Also used by decode_errors_test.cpp.
 std::vector<Envelope> sample_envelopes() {
   const std::vector<Body> bodies = {
-      Request{"What are good habits for sleeping well?", "sot", 7, 5, 40, 0.7, 0.9, 0xDEADBEEFCAFEF00DULL},
+      Request{"What are good habits for sleeping well?", "sot", 7, 5, 40, 0.7, 0.9, 0xDEADBEEFCAFEF00DULL,
+              {"END", "\n\n"}, true, true},
       SketchPoint{3, "Keep a fixed schedule", true},
       ExpansionTask{"Why is the sky blue?", {"Rayleigh scattering", "Sun angle", "Ozone"}, 2, "Ozone", 48, 0.25, 0.5,
-                    42, 1'700'000'000'000'000},
-      ExpansionResult{1, "Short wavelengths scatter more.", 17, -1.25, "synth:demo", "edge-1", Timings{1.5, 2.5, 3.5},
-                      "deadline passed"},
-      AnswerChunk{ChunkKind::done, 4, "Schlaf gut \xE2\x9C\x93", "edge-2", "smollm-135m", 0.875, 5, 123.5, "route"},
+                    42, 1'700'000'000'000'000, {"STOP"}, true, true},
+      ExpansionResult{1, "Short wavelengths scatter more.", 17, -1.25, "synth:demo", "edge-1", Timings{1.5, 2.5, 3.5, 1'700'000'000'000'001},
+                      "deadline passed", 23},
+      AnswerChunk{ChunkKind::done, 4, "Schlaf gut \xE2\x9C\x93", "edge-2", "smollm-135m", 0.875, 5, 123.5, "route",
+                  "direct-edge", "router: list-like", 4, 6, 31, 57, Timings{0.5, 1.5, 2.5, 9}},
       Heartbeat{"edge-3", "edge", {"smollm-135m", "qwen-0.5b"}, 8, 3, 45.5, 4096, "0.1.0", true},
       Telemetry{"cloud-1",
                 {{"requests", 12}, {"max", std::numeric_limits<uint64_t>::max()}},
@@ -90,7 +92,7 @@ TEST(Roundtrip, SamplesCoverEveryTypeWithNonDefaultFields) {
     std::visit([](const auto& body) { EXPECT_EQ(fields_at_default(body), std::vector<std::string>{}); },
                samples[i].body);
   }
-  EXPECT_EQ(fields_at_default(Timings{1, 2, 3}), std::vector<std::string>{});
+  EXPECT_EQ(fields_at_default(Timings{1, 2, 3, 4}), std::vector<std::string>{});
   EXPECT_EQ(fields_at_default(Histogram{{1}, {1, 2}, 3, 3}), std::vector<std::string>{});
 }
 
