@@ -79,6 +79,7 @@ const char* verdict_name(Verdict v) {
 }
 
 std::string answer_text(const Answer& answer) {
+  if (answer.direct()) return answer.text;
   std::string text;
   for (size_t i = 0; i < answer.points.size(); ++i) {
     if (!text.empty()) text += "\n";

@@ -50,7 +50,9 @@ struct Outcome {
   bool suitable = false;
   double arrival_s = 0, first_chunk_ms = -1, latency_ms = 0;
   bool complete = false;
+  std::string path;   // how the node served it: sketch, sketch-cloud, direct, direct-edge
   int points = 0, edge_points = 0, cloud_points = 0;
+  int edge_tokens = 0, cloud_tokens = 0;   // generated tokens by where they were generated
   std::string error;
 };
 
@@ -111,8 +113,16 @@ Outcome run_one(const std::string& gateway, const std::string& mode, double rate
   o.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   o.complete = answer.complete();
   o.error = answer.error;
+  o.path = answer.path;
   o.points = static_cast<int>(answer.points.size());
-  for (const auto& p : answer.points) (p.node.rfind("edge", 0) == 0 ? o.edge_points : o.cloud_points) += 1;
+  // Edge nodes are named edge<i> by the testbed (and <id>-edge-<k> in an all-in-one node).
+  auto on_edge = [](const std::string& node) { return node.find("edge") != std::string::npos; };
+  for (const auto& p : answer.points) {
+    (on_edge(p.node) ? o.edge_points : o.cloud_points) += 1;
+    if (on_edge(p.node)) o.edge_tokens += p.tokens;
+  }
+  if (answer.path == "direct-edge") o.edge_tokens = answer.done.tokens;
+  o.cloud_tokens = std::max(0, answer.done.tokens - o.edge_tokens);
   return o;
 }
 
@@ -149,9 +159,10 @@ int main(int argc, char** argv) {
 
     std::ofstream rows(out + "-requests.csv"), summary(out + "-summary.csv");
     if (!rows || !summary) throw std::runtime_error("cannot write " + out + "-*.csv");
-    rows << "mode,rate,index,suitable,arrival_s,first_chunk_ms,latency_ms,complete,points,edge_points,cloud_points,error\n";
+    rows << "mode,rate,index,suitable,arrival_s,first_chunk_ms,latency_ms,complete,path,points,edge_points,cloud_points,"
+            "edge_tokens,cloud_tokens,error\n";
     summary << "mode,rate,requests,completed,throughput_rps,p50_ms,p95_ms,p50_first_chunk_ms,p50_suitable_ms,"
-               "edge_points,cloud_points\n";
+               "edge_points,cloud_points,edge_tokens_per_request,cloud_tokens_per_request\n";
     std::cout << std::fixed << std::setprecision(1);
 
     for (size_t r = 0; r < rates.size(); ++r) {
@@ -184,10 +195,12 @@ int main(int argc, char** argv) {
 
         std::vector<double> latency, first, suitable;
         int completed = 0, edge = 0, cloud = 0;
+        double edge_tokens = 0, cloud_tokens = 0;
         for (const Outcome& o : outcomes) {
           rows << o.mode << "," << o.rate << "," << o.index << "," << o.suitable << "," << o.arrival_s << ","
-               << o.first_chunk_ms << "," << o.latency_ms << "," << o.complete << "," << o.points << ","
-               << o.edge_points << "," << o.cloud_points << "," << csv_quote(o.error) << "\n";
+               << o.first_chunk_ms << "," << o.latency_ms << "," << o.complete << "," << o.path << "," << o.points << ","
+               << o.edge_points << "," << o.cloud_points << "," << o.edge_tokens << "," << o.cloud_tokens << ","
+               << csv_quote(o.error) << "\n";
           if (!o.complete) continue;
           ++completed;
           latency.push_back(o.latency_ms);
@@ -195,15 +208,19 @@ int main(int argc, char** argv) {
           if (o.suitable) suitable.push_back(o.latency_ms);
           edge += o.edge_points;
           cloud += o.cloud_points;
+          edge_tokens += o.edge_tokens;
+          cloud_tokens += o.cloud_tokens;
         }
         const double throughput = completed / wall_s;
         summary << mode << "," << rates[r] << "," << requests << "," << completed << "," << throughput << ","
                 << percentile(latency, 0.5) << "," << percentile(latency, 0.95) << "," << percentile(first, 0.5) << ","
-                << percentile(suitable, 0.5) << "," << edge << "," << cloud << "\n";
+                << percentile(suitable, 0.5) << "," << edge << "," << cloud << "," << (completed ? edge_tokens / completed : 0)
+                << "," << (completed ? cloud_tokens / completed : 0) << "\n";
         std::cout << std::setw(10) << mode << " @ " << rates[r] << " req/s: " << completed << "/" << requests
                   << " complete, " << std::setprecision(2) << throughput << " req/s, p50 " << std::setprecision(0)
                   << percentile(latency, 0.5) << " ms, p95 " << percentile(latency, 0.95) << " ms, first chunk p50 "
-                  << percentile(first, 0.5) << " ms, points edge/cloud " << edge << "/" << cloud << std::endl;
+                  << percentile(first, 0.5) << " ms, points edge/cloud " << edge << "/" << cloud << ", tokens per request edge/cloud "
+                  << (completed ? edge_tokens / completed : 0) << "/" << (completed ? cloud_tokens / completed : 0) << std::endl;
         std::cout << std::setprecision(1);
       }
     }
