@@ -3,11 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
 
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/telemetry.hpp"
+#include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
 #include "messages/envelope.hpp"
 
@@ -33,6 +36,23 @@ messages::Envelope result_envelope(const messages::Envelope& task_env, const std
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
   log_exceptions(self, "expander");
+  struct Task {
+    messages::Envelope envelope;
+    messages::ExpansionResult result;   // point, node and model filled in
+    std::chrono::steady_clock::time_point started;
+  };
+  struct State {
+    kernels::BatchGenerator generator;
+    std::map<kernels::BatchGenerator::Id, Task> tasks;
+    bool stepping = false;
+  };
+  const int cache_tokens = std::min(kExpanderCacheTokens, kExpanderBatch * model->hparams().context_length);
+  auto state = std::make_shared<State>(State{kernels::BatchGenerator(model, cache_tokens, kExpanderBatch), {}, false});
+  auto answer = [=](const messages::Envelope& task_env, messages::ExpansionResult result) {
+    ++(result.error.empty() ? load->done : load->failed);
+    load->queued--;
+    pump->send("results", result_envelope(task_env, node_id, std::move(result)));
+  };
   return {
       [=](brokers::Inbound& in) {
         const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
@@ -42,25 +62,63 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           load->queued--;
           return;
         }
-        messages::ExpansionResult result;
+        messages::ExpansionResult result = expansion_result(*model, *task, node_id);
         if (task->deadline_us && messages::now_us() > task->deadline_us) {
           // The scheduler has already sent this point elsewhere; computing it would only delay others.
-          result.point_index = task->point_index;
-          result.node = node_id;
-          result.model = model->name();
           result.error = "deadline passed before the task started";
-        } else {
-          auto start = std::chrono::steady_clock::now();
-          result = expand_point(model, *task, node_id);
-          auto took = std::chrono::steady_clock::now() - start;
-          result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0 -
-                                    std::chrono::duration<double, std::milli>(took).count();
-          load->tokens += static_cast<uint64_t>(result.tokens);
-          load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+          answer(in.envelope, std::move(result));
+          return;
         }
-        ++(result.error.empty() ? load->done : load->failed);
-        load->queued--;
-        pump->send("results", result_envelope(in.envelope, node_id, std::move(result)));
+        try {
+          std::optional<ExpansionJob> job = expansion_job(*model, *task, result);
+          if (!job) {
+            answer(in.envelope, std::move(result));
+            return;
+          }
+          const auto id = state->generator.add(std::move(job->prompt), job->options);
+          result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0;
+          state->tasks.emplace(id, Task{std::move(in.envelope), std::move(result), std::chrono::steady_clock::now()});
+        } catch (const std::exception& e) {
+          result.error = e.what();
+          answer(in.envelope, std::move(result));
+          return;
+        }
+        if (!state->stepping) {
+          state->stepping = true;
+          self->send(self, step_atom::value);
+        }
+      },
+      [=](step_atom) {
+        const auto start = std::chrono::steady_clock::now();
+        std::vector<kernels::BatchGenerator::Finished> finished;
+        try {
+          finished = state->generator.step();
+        } catch (const std::exception& e) {
+          // Nothing in a step fails for one task alone (each was checked when added): fail them all
+          // rather than step a broken batch again.
+          spdlog::error("expander: batch step failed: {}; {} tasks failed", e.what(), state->tasks.size());
+          for (auto& [id, task] : state->tasks) {
+            task.result.error = std::string("expansion failed: ") + e.what();
+            answer(task.envelope, std::move(task.result));
+          }
+          state->tasks.clear();
+          state->generator = kernels::BatchGenerator(model, cache_tokens, kExpanderBatch);
+          state->stepping = false;
+          return;
+        }
+        const auto took = std::chrono::steady_clock::now() - start;
+        load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+        for (auto& done : finished) {
+          auto it = state->tasks.find(done.id);
+          if (it == state->tasks.end()) continue;
+          record_generation(it->second.result, done.generation);
+          load->tokens += static_cast<uint64_t>(it->second.result.tokens);
+          answer(it->second.envelope, std::move(it->second.result));
+          state->tasks.erase(it);
+        }
+        // Tasks that arrived during this step are in the mailbox before this message: they join next step.
+        state->stepping = !state->generator.idle();
+        if (state->stepping) self->send(self, step_atom::value);
       },
   };
 }

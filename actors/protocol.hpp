@@ -33,6 +33,9 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 // Pump -> scheduler: a send failed (e.g. the board's DEALER is gone).
 using send_failed_atom = caf::atom_constant<caf::atom("sendfail")>;
+// Expander -> itself: run one step of the batch (queued behind the tasks that arrived meanwhile, so
+// they join the batch at this step).
+using step_atom = caf::atom_constant<caf::atom("step")>;
 // Periodic timers.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // Publish this actor's telemetry now (then every kTelemetryInterval); the node sends the first once its
