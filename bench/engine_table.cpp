@@ -5,7 +5,7 @@
 // brief. Each figure is the best of two passes; the two thread counts run one after the other per model.
 //
 //   build/bench/engine_table [--models edge-135m:f16,edge-135m:q8_0,...] [--threads 1,2] [--clock wall|cpu]
-//                     [--cases prefill,decode,batch] [--quick]
+//                     [--cases prefill,decode,batch] [--passes 2] [--quick]
 //
 // Models are synthesised on first use into $PICE_CACHE_DIR (or ~/.cache/pice). --quick: one pass and
 // shorter runs (a smoke test of the program, not figures). --clock cpu divides by the process's CPU
@@ -37,6 +37,7 @@ struct Settings {
                                      "edge-0.5b:q4_0", "cloud-1.5b:q8_0", "cloud-1.5b:q4_0"};
   std::vector<int> threads = {1, 2};
   bool quick = false;
+  int passes = 2;
   bool cpu_clock = false;
   std::vector<std::string> cases = {"prefill", "decode", "batch"};
   bool wants(const std::string& c) const { return std::find(cases.begin(), cases.end(), c) != cases.end(); }
@@ -149,7 +150,7 @@ double read_bandwidth(int threads) {
 
 void run(const std::string& spec, int threads) {
   const auto model = Model::load(resolve_model_path("synth:" + spec), threads);
-  const int passes = settings.quick ? 1 : 2;
+  const int passes = settings.quick ? 1 : settings.passes;
   const int decode_tokens = settings.quick ? 16 : 128, batch_steps = settings.quick ? 8 : 64;
   const auto figure = [&](bool wanted, auto measure) { return wanted ? best_of(passes, measure) : 0.0; };
   std::printf("| %s | %d | %.0f | %.0f | %.1f |", spec.c_str(), threads,
@@ -178,10 +179,12 @@ int main(int argc, char** argv) {
       settings.cpu_clock = std::string(argv[++i]) == "cpu";
     } else if (arg == "--cases" && i + 1 < argc) {
       settings.cases = split(argv[++i]);
+    } else if (arg == "--passes" && i + 1 < argc) {
+      settings.passes = std::max(1, std::stoi(argv[++i]));
     } else if (arg == "--quick") {
       settings.quick = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--models SHAPE:TYPE,...] [--threads 1,2] [--clock wall|cpu] [--cases prefill,decode,batch] [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--models SHAPE:TYPE,...] [--threads 1,2] [--clock wall|cpu] [--cases prefill,decode,batch] [--passes 2] [--quick]\n", argv[0]);
       return 2;
     }
   }

@@ -205,7 +205,7 @@ void Batch::forward_chunk(const int32_t* tokens, const Row* rows, int n) {
 void Batch::attention(int layer, const Row* rows, int n) {
   const Model& m = *model_;
   const HParams& hp = m.hparams();
-  const int dim = hp.dim, hd = m.head_dim();
+  const int dim = hp.dim, hd = m.head_dim(), kv = m.kv_dim();
   const int group = hp.n_heads / hp.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   split(m.pool(), n * hp.n_heads, 4, [&](int begin, int end) {
@@ -217,14 +217,18 @@ void Batch::attention(int layer, const Row* rows, int n) {
       if (scores.size() < sz(len)) scores.resize(sz(len));
       const float* q = &q_[sz(t * dim + h * hd)];
       const int kv_off = (h / group) * hd;
-      for (int p = 0; p < len; ++p) scores[sz(p)] = dot(q, cache_.key(table, layer, p) + kv_off, hd) * scale;
+      // Block by block: the positions of one block lie kv floats apart.
+      for (int p0 = 0; p0 < len; p0 += KvCache::kBlockTokens) {
+        const float* keys = cache_.key(table, layer, p0) + kv_off;
+        for (int p = p0; p < std::min(len, p0 + KvCache::kBlockTokens); ++p, keys += kv)
+          scores[sz(p)] = dot(q, keys, hd) * scale;
+      }
       softmax(scores.data(), len);
       float* out = &att_out_[sz(t * dim + h * hd)];
       std::fill_n(out, hd, 0.0f);
-      for (int p = 0; p < len; ++p) {
-        const float a = scores[sz(p)];
-        const float* v = cache_.value(table, layer, p) + kv_off;
-        for (int i = 0; i < hd; ++i) out[i] += a * v[i];
+      for (int p0 = 0; p0 < len; p0 += KvCache::kBlockTokens) {
+        const float* values = cache_.value(table, layer, p0) + kv_off;
+        for (int p = p0; p < std::min(len, p0 + KvCache::kBlockTokens); ++p, values += kv) axpy(out, scores[sz(p)], values, hd);
       }
     }
   });

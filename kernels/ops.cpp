@@ -48,6 +48,16 @@ float dot(const float* a, const float* b, int n) {
   return sum;
 }
 
+void axpy(float* y, float a, const float* x, int n) {
+  const f32x4 av = {a, a, a, a};
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const f32x4 r = load4(y + i) + av * load4(x + i);
+    std::memcpy(y + i, &r, sizeof r);
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
   double ss = 0;
   for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];

@@ -25,6 +25,9 @@ struct Matrix {
 
 float dot(const float* a, const float* b, int n);
 
+// y += a * x over n values (attention's weighted sum of values).
+void axpy(float* y, float a, const float* x, int n);
+
 // out = x / rms(x) * weight
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
 

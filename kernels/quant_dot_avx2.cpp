@@ -144,19 +144,23 @@ template <int V>
 PICE_AVX2 void q8_0_rows(const BlockQ8_0* w, const std::byte* activations, size_t stride, int n, float* out,
                          size_t out_stride) {
   const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) acc[j] = _mm256_setzero_ps();
   for (int b = 0; b < n / kBlock32; ++b) {
     const __m256i wq = load256(w[b].qs);
     const __m256i magnitude = _mm256_sign_epi8(wq, wq);
     const float d = half(w[b].d);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) {
       const __m256i p = mul_sum_u8s8(magnitude, _mm256_sign_epi8(load256(x[j][b].q), wq), ones);
       acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[j][b].d), _mm256_cvtepi32_ps(p), acc[j]);
     }
   }
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) out[static_cast<size_t>(j) * out_stride] = hsum(acc[j]);
 }
 
@@ -164,10 +168,12 @@ template <int V>
 PICE_AVX2 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_t stride, int n, float* out,
                          size_t out_stride) {
   const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
   const __m256i ones = _mm256_set1_epi16(1), low4 = _mm256_set1_epi8(0x0f);
   __m256 acc[V];
   float offset[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) {
     acc[j] = _mm256_setzero_ps();
     offset[j] = 0;
@@ -176,6 +182,7 @@ PICE_AVX2 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
     const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
     const float d = half(w[b].d);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) {
       const __m256i p = mul_sum_u8s8(q, load256(x[j][b].q), ones);
       const float scale = d * x[j][b].d;
@@ -183,6 +190,7 @@ PICE_AVX2 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_
       offset[j] += scale * static_cast<float>(8 * x[j][b].sum);
     }
   }
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) out[static_cast<size_t>(j) * out_stride] = hsum(acc[j]) - offset[j];
 }
 

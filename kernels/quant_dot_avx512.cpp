@@ -92,10 +92,12 @@ template <int V>
 PICE_AVX512 void q8_0_rows(const BlockQ8_0* w, const std::byte* activations, size_t stride, int n, float* out,
                            size_t out_stride) {
   const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
   const int blocks = n / kBlock32;
   const __m512i zero = _mm512_setzero_si512();
   __m512 acc[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) acc[j] = _mm512_setzero_ps();
   int b = 0;
   for (; b + 2 <= blocks; b += 2) {
@@ -103,12 +105,14 @@ PICE_AVX512 void q8_0_rows(const BlockQ8_0* w, const std::byte* activations, siz
     const __mmask64 negative = _mm512_movepi8_mask(wq);
     const __m512i magnitude = _mm512_abs_epi8(wq);
     const float d0 = half(w[b].d), d1 = half(w[b + 1].d);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) {
       const __m512i xq = load_two(x[j][b].q, x[j][b + 1].q);
       const __m512i p = _mm512_dpbusd_epi32(zero, magnitude, _mm512_mask_sub_epi8(xq, negative, zero, xq));
       acc[j] = _mm512_fmadd_ps(scales_of_two(d0 * x[j][b].d, d1 * x[j][b + 1].d), _mm512_cvtepi32_ps(p), acc[j]);
     }
   }
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) {
     float sum = _mm512_reduce_add_ps(acc[j]);
     if (b < blocks) sum += avx2::dot_q8_0(reinterpret_cast<const std::byte*>(w + b), x[j] + b, kBlock32);
@@ -120,11 +124,13 @@ template <int V>
 PICE_AVX512 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_t stride, int n, float* out,
                            size_t out_stride) {
   const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
   const int blocks = n / kBlock32;
   const __m512i low4 = _mm512_set1_epi8(0x0f), zero = _mm512_setzero_si512();
   __m512 acc[V];
   float offset[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) {
     acc[j] = _mm512_setzero_ps();
     offset[j] = 0;
@@ -136,6 +142,7 @@ PICE_AVX512 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, siz
     const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
     const __m512i q = _mm512_and_si512(_mm512_shuffle_i64x2(both, both, _MM_SHUFFLE(3, 1, 2, 0)), low4);
     const float d0 = half(w[b].d), d1 = half(w[b + 1].d);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) {
       const __m512i p = _mm512_dpbusd_epi32(zero, q, load_two(x[j][b].q, x[j][b + 1].q));
       const float s0 = d0 * x[j][b].d, s1 = d1 * x[j][b + 1].d;
@@ -143,6 +150,7 @@ PICE_AVX512 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, siz
       offset[j] += s0 * static_cast<float>(8 * x[j][b].sum) + s1 * static_cast<float>(8 * x[j][b + 1].sum);
     }
   }
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) {
     float sum = _mm512_reduce_add_ps(acc[j]) - offset[j];
     if (b < blocks) sum += avx2::dot_q4_0(reinterpret_cast<const std::byte*>(w + b), x[j] + b, kBlock32);

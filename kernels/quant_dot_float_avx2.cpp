@@ -88,10 +88,12 @@ template <int V, class Load>
 PICE_AVX2 inline __attribute__((always_inline)) void dot_rows_with(Load load, const float* x, size_t x_stride, int n, float* out,
                                                          size_t out_stride) {
   __m256 acc0[V], acc1[V], acc2[V], acc3[V];
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) acc0[j] = acc1[j] = acc2[j] = acc3[j] = _mm256_setzero_ps();
   int i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256 w0 = load(i), w1 = load(i + 8), w2 = load(i + 16), w3 = load(i + 24);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) {
       const float* xj = x + static_cast<size_t>(j) * x_stride;
       acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xj + i), acc0[j]);
@@ -102,8 +104,10 @@ PICE_AVX2 inline __attribute__((always_inline)) void dot_rows_with(Load load, co
   }
   for (; i + 8 <= n; i += 8) {
     const __m256 w = load(i);
+    #pragma GCC unroll 8
     for (int j = 0; j < V; ++j) acc0[j] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + static_cast<size_t>(j) * x_stride + i), acc0[j]);
   }
+  #pragma GCC unroll 8
   for (int j = 0; j < V; ++j) {
     const float* xj = x + static_cast<size_t>(j) * x_stride;
     float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0[j], acc1[j]), _mm256_add_ps(acc2[j], acc3[j])));
