@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/telemetry.hpp"
+#include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
 #include "messages/envelope.hpp"
 
@@ -36,6 +38,31 @@ messages::Envelope result_envelope(const messages::Envelope& task_env, const std
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
   log_exceptions(self, "expander");
+  struct Task {
+    messages::Envelope envelope;
+    messages::ExpansionTask task;
+    messages::ExpansionResult result;   // point, node and model filled in
+    int64_t received_us = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  struct State {
+    kernels::BatchGenerator generator;
+    std::map<kernels::BatchGenerator::Id, Task> tasks;
+    bool stepping = false;
+  };
+  const int cache_tokens = std::min(kExpanderCacheTokens, kExpanderBatch * model->hparams().context_length);
+  auto state = std::make_shared<State>(State{kernels::BatchGenerator(model, cache_tokens, kExpanderBatch), {}, false});
+  // Every task ends here, expanded or not: the result goes back, and a span says where its time went.
+  auto answer = [=](const messages::Envelope& task_env, messages::ExpansionResult result, int64_t received_us) {
+    ++(result.error.empty() ? load->done : load->failed);
+    load->queued--;
+    std::map<std::string, std::string> attributes{{"point", std::to_string(result.point_index)},
+                                                  {"tokens", std::to_string(result.tokens)}};
+    if (!result.error.empty()) attributes["error"] = result.error;
+    pump->send("results", result_envelope(task_env, node_id, std::move(result)));
+    pump->send("events", span_envelope(node_id, task_env.request_id, task_env.task_id, "expand", received_us,
+                                       messages::now_us(), std::move(attributes)));
+  };
   return {
       [=](brokers::Inbound& in) {
         const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
@@ -45,33 +72,70 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           load->queued--;
           return;
         }
-        messages::ExpansionResult result;
         const int64_t received_us = messages::now_us();
+        messages::ExpansionResult result = expansion_result(*model, *task, node_id);
         if (task->deadline_us && messages::now_us() > task->deadline_us) {
           // The scheduler has already sent this point elsewhere; computing it would only delay others.
-          result.point_index = task->point_index;
-          result.node = node_id;
-          result.model = model->name();
           result.error = "deadline passed before the task started";
-        } else {
-          auto start = std::chrono::steady_clock::now();
-          result = expand_point(model, *task, node_id);
-          auto took = std::chrono::steady_clock::now() - start;
-          result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0 -
-                                    std::chrono::duration<double, std::milli>(took).count();
-          load->expand_ms.observe(std::chrono::duration<double, std::milli>(took).count());
-          load->queue_ms.observe(std::max(0.0, result.timings.queue_ms));
-          load->tokens += static_cast<uint64_t>(result.tokens);
-          load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+          answer(in.envelope, std::move(result), received_us);
+          return;
         }
-        ++(result.error.empty() ? load->done : load->failed);
-        load->queued--;
-        std::map<std::string, std::string> attributes{{"point", std::to_string(result.point_index)},
-                                                      {"tokens", std::to_string(result.tokens)}};
-        if (!result.error.empty()) attributes["error"] = result.error;
-        pump->send("results", result_envelope(in.envelope, node_id, std::move(result)));
-        pump->send("events", span_envelope(node_id, in.envelope.request_id, in.envelope.task_id, "expand", received_us,
-                                           messages::now_us(), std::move(attributes)));
+        try {
+          std::optional<ExpansionJob> job = expansion_job(*model, *task, result);
+          if (!job) {
+            answer(in.envelope, std::move(result), received_us);
+            return;
+          }
+          const auto id = state->generator.add(std::move(job->prompt), job->options);
+          // Time from the scheduler's send to joining the batch: the network, then the mailbox.
+          result.timings.queue_ms = static_cast<double>(messages::now_us() - in.envelope.sent_us) / 1000.0;
+          load->queue_ms.observe(std::max(0.0, result.timings.queue_ms));
+          messages::ExpansionTask copy = *task;
+          state->tasks.emplace(id, Task{std::move(in.envelope), std::move(copy), std::move(result), received_us,
+                                        std::chrono::steady_clock::now()});
+        } catch (const std::exception& e) {
+          result.error = e.what();
+          answer(in.envelope, std::move(result), received_us);
+          return;
+        }
+        if (!state->stepping) {
+          state->stepping = true;
+          self->send(self, step_atom::value);
+        }
+      },
+      [=](step_atom) {
+        const auto start = std::chrono::steady_clock::now();
+        std::vector<kernels::BatchGenerator::Finished> finished;
+        try {
+          finished = state->generator.step();
+        } catch (const std::exception& e) {
+          // Nothing in a step fails for one task alone (each was checked when added): fail them all
+          // rather than step a broken batch again.
+          spdlog::error("expander: batch step failed: {}; {} tasks failed", e.what(), state->tasks.size());
+          for (auto& [id, task] : state->tasks) {
+            task.result.error = std::string("expansion failed: ") + e.what();
+            answer(task.envelope, std::move(task.result), task.received_us);
+          }
+          state->tasks.clear();
+          state->generator = kernels::BatchGenerator(model, cache_tokens, kExpanderBatch);
+          state->stepping = false;
+          return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        load->busy_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
+        for (auto& done : finished) {
+          auto it = state->tasks.find(done.id);
+          if (it == state->tasks.end()) continue;
+          Task& t = it->second;
+          record_generation(t.result, t.task, done.generation);
+          load->tokens += static_cast<uint64_t>(t.result.tokens);
+          load->expand_ms.observe(std::chrono::duration<double, std::milli>(now - t.started).count());
+          answer(t.envelope, std::move(t.result), t.received_us);
+          state->tasks.erase(it);
+        }
+        // Tasks that arrived during this step are in the mailbox before this message: they join next step.
+        state->stepping = !state->generator.idle();
+        if (state->stepping) self->send(self, step_atom::value);
       },
   };
 }
@@ -86,7 +150,7 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
     hb.node_id = identity.node_id;
     hb.role = "edge";
     hb.models = {identity.model_name};
-    hb.batch_slots = 1;  // one sequence at a time until the engine batches
+    hb.batch_slots = kExpanderBatch;   // points expanded together in one batch
     hb.queue_depth = std::max(0, load->queued.load());
     hb.tokens_per_s = load->tokens_per_s();
     hb.free_kv_tokens = identity.context_tokens;

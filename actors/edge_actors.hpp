@@ -38,7 +38,11 @@ struct EdgeIdentity {
   int context_tokens = 0;
 };
 
-// Expands the points it receives (detached: one forward pass at a time, off CAF's workers).
+// Expands the points it receives (detached: off CAF's workers), up to kExpanderBatch at once in one
+// batch (kernels::BatchGenerator): a point that arrives joins at the next step, and the points of one
+// request prefill their shared prompt prefix once.
+constexpr int kExpanderBatch = 16;
+constexpr int kExpanderCacheTokens = 8192;   // KV cache positions over the whole batch
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <exception>
 
-#include "kernels/generate.hpp"
 #include "kernels/model.hpp"
 #include "kernels/sequence.hpp"
 #include "messages/envelope.hpp"
@@ -23,36 +22,61 @@ std::string expansion_prompt(const messages::ExpansionTask& task) {
   return prompt;
 }
 
-messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Model>& model,
-                                       const messages::ExpansionTask& task, const std::string& node_id,
-                                       const PieceSink& on_piece) {
+messages::ExpansionResult expansion_result(const kernels::Model& model, const messages::ExpansionTask& task,
+                                           const std::string& node_id) {
   messages::ExpansionResult result;
   result.point_index = task.point_index;
   result.node = node_id;
-  result.model = model->name();
+  result.model = model.name();
   result.timings.started_us = messages::now_us();
+  return result;
+}
+
+std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const messages::ExpansionTask& task,
+                                          messages::ExpansionResult& result) {
+  ExpansionJob job;
+  job.prompt = model.tokenizer().encode(expansion_prompt(task), true);
+  const int context = model.hparams().context_length;
+  const int room = context - static_cast<int>(job.prompt.size());
+  if (room <= 0) {
+    result.error = "prompt of " + std::to_string(job.prompt.size()) + " tokens does not fit the context of " +
+                   std::to_string(context);
+    return std::nullopt;
+  }
+  kernels::GenerateOptions& options = job.options;
+  options.max_tokens = std::min(task.max_tokens, room);
+  options.min_tokens = 1;  // an empty expansion is no expansion
+  options.ignore_eos = task.ignore_eos;
+  options.sampling.temperature = static_cast<float>(task.temperature);
+  options.sampling.top_p = static_cast<float>(task.top_p);
+  options.sampling.seed = task.seed;
+  options.stop = task.stop;
+  // A real model ends the point where it starts the next one.
+  if (!task.direct)
+    for (std::string own : {"\n" + std::to_string(task.point_index + 1) + ".", std::string("\n\n")})
+      options.stop.push_back(own);
+  return job;
+}
+
+void record_generation(messages::ExpansionResult& result, const messages::ExpansionTask& task,
+                       const kernels::Generation& gen) {
+  result.text = task.direct ? sanitize_text(gen.text) : one_line(sanitize_text(gen.text));
+  result.tokens = static_cast<int32_t>(gen.tokens.size());
+  result.prompt_tokens = static_cast<int32_t>(gen.prompt_tokens);
+  result.mean_logprob = gen.mean_logprob;
+  result.timings.prefill_ms = gen.prefill_ms;
+  result.timings.decode_ms = gen.decode_ms;
+  if (result.text.empty()) result.error = "the model wrote nothing for this point";
+}
+
+messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Model>& model,
+                                       const messages::ExpansionTask& task, const std::string& node_id,
+                                       const PieceSink& on_piece) {
+  messages::ExpansionResult result = expansion_result(*model, task, node_id);
   try {
-    const auto prompt = model->tokenizer().encode(expansion_prompt(task), true);
-    const int context = model->hparams().context_length;
-    const int room = context - static_cast<int>(prompt.size());
-    if (room <= 0) {
-      result.error = "prompt of " + std::to_string(prompt.size()) + " tokens does not fit the context of " +
-                     std::to_string(context);
-      return result;
-    }
-    kernels::GenerateOptions options;
-    options.max_tokens = std::min(task.max_tokens, room);
-    options.min_tokens = 1;  // an empty expansion is no expansion
-    options.ignore_eos = task.ignore_eos;
-    options.sampling.temperature = static_cast<float>(task.temperature);
-    options.sampling.top_p = static_cast<float>(task.top_p);
-    options.sampling.seed = task.seed;
-    options.stop = task.stop;
-    // A real model ends the point where it starts the next one.
-    if (!task.direct)
-      for (std::string own : {"\n" + std::to_string(task.point_index + 1) + ".", std::string("\n\n")})
-        options.stop.push_back(own);
-    kernels::Sequence seq(model, static_cast<int>(prompt.size()) + options.max_tokens);
+    std::optional<ExpansionJob> job = expansion_job(*model, task, result);
+    if (!job) return result;
+    kernels::Sequence seq(model, static_cast<int>(job->prompt.size()) + job->options.max_tokens);
     bool cancelled = false;
     std::string streamed;
     kernels::TokenCallback on_token;
@@ -64,16 +88,10 @@ messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Mode
         cancelled = !on_piece(clean);
         return !cancelled;
       };
-    kernels::Generation gen = kernels::generate(seq, prompt, options, on_token);
-    // A direct answer keeps its lines (and is exactly what was streamed); a point is one line.
-    result.text = task.direct ? (on_piece ? streamed : sanitize_text(gen.text)) : one_line(sanitize_text(gen.text));
-    result.tokens = static_cast<int32_t>(gen.tokens.size());
-    result.prompt_tokens = static_cast<int32_t>(prompt.size());
-    result.mean_logprob = gen.mean_logprob;
-    result.timings.prefill_ms = gen.prefill_ms;
-    result.timings.decode_ms = gen.decode_ms;
+    record_generation(result, task, kernels::generate(seq, job->prompt, job->options, on_token));
+    // A streamed direct answer is exactly what was streamed.
+    if (task.direct && on_piece) result.text = streamed;
     if (cancelled) result.error = "cancelled";
-    else if (result.text.empty()) result.error = "the model wrote nothing for this point";
   } catch (const std::exception& e) {
     result.error = e.what();
   }

@@ -24,9 +24,9 @@ namespace {
 
 std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& model, const char* role) {
   auto path = kernels::resolve_model_path(model.path);
-  auto loaded = kernels::Model::load(path);
-  spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {})", role, loaded->name(), path.string(),
-               loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size);
+  auto loaded = kernels::Model::load(path, model.threads);
+  spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {}; {} threads)", role, loaded->name(), path.string(),
+               loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size, model.threads);
   return loaded;
 }
 

@@ -42,6 +42,9 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using send_failed_atom = caf::atom_constant<caf::atom("sendfail")>;
 // Scheduler -> itself: send a task again to a board that has only just attached.
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
+// Expander -> itself: run one step of the batch (queued behind the tasks that arrived meanwhile, so
+// they join the batch at this step).
+using step_atom = caf::atom_constant<caf::atom("step")>;
 // Periodic timers.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // Publish this actor's telemetry now (then every kTelemetryInterval); the node sends the first once its

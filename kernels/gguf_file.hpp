@@ -48,7 +48,10 @@ std::string_view gguf_type_name(GgufType);
 
 class GgufFile {
  public:
-  static GgufFile open(const std::filesystem::path& path);
+  // The file is memory-mapped; with read_into_memory its bytes are copied into anonymous memory
+  // instead (model weights: the page cache of these machines is reclaimed within seconds, and mapped
+  // weights evicted from it are read from disk again at every forward pass).
+  static GgufFile open(const std::filesystem::path& path, bool read_into_memory = false);
   GgufFile(GgufFile&&) noexcept;
   GgufFile& operator=(GgufFile&&) noexcept;
   GgufFile(const GgufFile&) = delete;

@@ -15,8 +15,8 @@ std::string dims_text(const std::vector<uint64_t>& dims) {
 
 }  // namespace
 
-std::shared_ptr<const Model> Model::load(const std::filesystem::path& path) {
-  GgufFile file = GgufFile::open(path);
+std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, int threads) {
+  GgufFile file = GgufFile::open(path, true);
   const std::string arch = file.get_string_or("general.architecture", "");
   if (arch != "llama")
     throw ModelError("model " + path.string() + ": architecture '" + arch + "' is not supported yet (llama only)");
@@ -26,7 +26,9 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path) {
   } catch (const TokenizerError& e) {
     throw ModelError("model " + path.string() + ": " + e.what());
   }
-  return std::shared_ptr<const Model>(new Model(std::move(file), std::move(*tokenizer)));
+  std::shared_ptr<Model> model(new Model(std::move(file), std::move(*tokenizer)));
+  if (threads > 1) model->pool_ = std::make_shared<ThreadPool>(threads);
+  return model;
 }
 
 Model::Model(GgufFile file, Tokenizer tokenizer) : file_(std::move(file)), tokenizer_(std::move(tokenizer)) {

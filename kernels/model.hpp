@@ -13,6 +13,7 @@
 
 #include "kernels/gguf_file.hpp"
 #include "kernels/ops.hpp"
+#include "kernels/thread_pool.hpp"
 #include "kernels/tokenizer.hpp"
 
 namespace pice::kernels {
@@ -36,7 +37,8 @@ class Model {
     Matrix w_gate, w_up, w_down;        // [ffn x dim] x2, [dim x ffn]
   };
 
-  static std::shared_ptr<const Model> load(const std::filesystem::path& path);   // ModelError / GgufError
+  // threads: the size of the pool that runs this model's forward passes (the config's `threads`).
+  static std::shared_ptr<const Model> load(const std::filesystem::path& path, int threads = 1);   // ModelError / GgufError
 
   const HParams& hparams() const { return hp_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
@@ -50,6 +52,9 @@ class Model {
   std::span<const float> output_norm() const { return output_norm_; }
   const Matrix& output() const { return output_; }   // [vocab x dim]; token_embd when tied
   bool tied_embeddings() const { return tied_; }
+  // The threads that split this model's matmuls; shared by every sequence and batch of the model
+  // (thread-safe: concurrent loops take turns). nullptr means one thread.
+  ThreadPool* pool() const { return pool_.get(); }
 
  private:
   Model(GgufFile file, Tokenizer tokenizer);
@@ -68,6 +73,7 @@ class Model {
   std::vector<Layer> layers_;
   bool tied_ = false;
   std::vector<std::vector<float>> converted_;   // non-F32 vectors widened at load
+  std::shared_ptr<ThreadPool> pool_;
 };
 
 }  // namespace pice::kernels

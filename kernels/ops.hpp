@@ -10,6 +10,8 @@
 
 namespace pice::kernels {
 
+class ThreadPool;
+
 // A weight matrix of `rows` rows of `cols` contiguous values (GGUF dims [ne0 = cols, ne1 = rows]).
 struct Matrix {
   const std::byte* data = nullptr;
@@ -23,6 +25,9 @@ struct Matrix {
 
 float dot(const float* a, const float* b, int n);
 
+// y += a * x over n values (attention's weighted sum of values).
+void axpy(float* y, float a, const float* x, int n);
+
 // out = x / rms(x) * weight
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
 
@@ -32,7 +37,9 @@ void matrix_row(float* out, const Matrix& m, int r);
 // For each of n_tokens inputs x[t] (cols values, stride x_stride): out[t][r] = dot(m row r, x[t]),
 // out stride out_stride. Each weight row is read once for all tokens. Block-quantized matrices
 // quantize x to 8 bits first (once per call) and compute the dots in integers, as llama.cpp does.
-void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens);
+// With a pool, the rows are split between its threads; the results do not depend on the split.
+void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens,
+            ThreadPool* pool = nullptr);
 
 // Rotary position embedding, GGML "normal" mode: each head's adjacent pairs (x[2i], x[2i+1]) turn by
 // pos * inv_freq[i], with inv_freq[i] = theta^(-2i / head_dim).

@@ -172,6 +172,28 @@ FloatRowDot float_row_dot(TensorType t, DotPath path) {
   return t == TensorType::f32 ? quant::portable::dot_f32 : t == TensorType::f16 ? quant::portable::dot_f16 : quant::portable::dot_bf16;
 }
 
+FloatRowDotMulti float_row_dot_multi(TensorType t, DotPath path) {
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("float_row_dot_multi: this CPU lacks ") + path_text(path));
+#if defined(PICE_HAVE_AVX2_KERNELS)
+  if (t == TensorType::f16 && path == DotPath::avx512) return quant::avx2::dot_f16_rows_wide;
+  if (t == TensorType::f16 && path == DotPath::avx2) return quant::avx2::dot_f16_rows;
+#endif
+  (void)t;
+  return nullptr;
+}
+
+RowDotMulti row_dot_multi(TensorType t, DotPath path) {
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot_multi: this CPU lacks ") + path_text(path));
+#if defined(PICE_HAVE_AVX2_KERNELS)
+  if (path == DotPath::avx512 && t == TensorType::q8_0) return quant::avx512::dot_q8_0_multi;
+  if (path == DotPath::avx512 && t == TensorType::q4_0) return quant::avx512::dot_q4_0_multi;
+  if (path != DotPath::portable && t == TensorType::q8_0) return quant::avx2::dot_q8_0_multi;
+  if (path != DotPath::portable && t == TensorType::q4_0) return quant::avx2::dot_q4_0_multi;
+#endif
+  (void)t;
+  return nullptr;
+}
+
 RowDot row_dot(TensorType t, DotPath path) {
   if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot: this CPU has no ") + dot_path_name(path) + " path");
 #if defined(PICE_HAVE_AVX2_KERNELS)

@@ -42,6 +42,7 @@ class QuantizedActivations {
   // the weight type's block size (std::invalid_argument otherwise, or for a type without an integer dot).
   void quantize(TensorType weight_type, const float* x, int x_stride, int cols, int n_rows);
   const void* row(int t) const { return storage_.data() + static_cast<size_t>(t) * row_bytes_; }
+  size_t row_bytes() const { return row_bytes_; }
 
  private:
   std::vector<std::byte> storage_;
@@ -67,9 +68,27 @@ using FloatRowDot = float (*)(const std::byte* weights, const float* x, int n);
 // std::invalid_argument for another type or a path this CPU lacks.
 FloatRowDot float_row_dot(TensorType weight_type, DotPath path = best_dot_path());
 
+// The dot products of one F16 weight row with `vectors` float rows (row j at x + j * x_stride) into
+// out[j * out_stride], each equal bit for bit to float_row_dot's; any number of rows. nullptr for
+// other types and the portable path.
+using FloatRowDotMulti = void (*)(const std::byte* weights, const float* x, size_t x_stride, int vectors, int n,
+                                  float* out, size_t out_stride);
+FloatRowDotMulti float_row_dot_multi(TensorType weight_type, DotPath path = best_dot_path());
+
 // The dot product of one weight row (n values of the type) with one quantized activation row.
 using RowDot = float (*)(const std::byte* weights, const void* activations, int n);
 // std::invalid_argument for a type without an integer dot or a path this CPU lacks.
 RowDot row_dot(TensorType weight_type, DotPath path = best_dot_path());
+
+// The dot products of one weight row with `vectors` (1..kMaxDotVectors) quantized activation rows,
+// row j at activations + j * stride bytes, into out[j * out_stride]. Each weight block is loaded and
+// unpacked once for all the rows: the weight reuse that makes prefill and batched decode cheaper per
+// token than single decode. Every result equals row_dot's for the same inputs bit for bit (the same
+// operations in the same order), so a sequence's tokens do not depend on what else is in its batch.
+using RowDotMulti = void (*)(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
+                             float* out, size_t out_stride);
+constexpr int kMaxDotVectors = 8;
+// nullptr where no such kernel exists (then call the RowDot once per row).
+RowDotMulti row_dot_multi(TensorType weight_type, DotPath path = best_dot_path());
 
 }  // namespace pice::kernels

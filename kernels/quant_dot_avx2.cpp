@@ -135,6 +135,107 @@ PICE_AVX2 float dot_q6_k(const std::byte* weights, const void* activations, int 
   return hsum(acc) - offsets;
 }
 
+
+// Q8_0 and Q4_0 for several activation rows at once: the weight block is loaded and unpacked once,
+// then each row takes exactly the steps of the one-row kernel above (results equal bit for bit).
+namespace {
+
+template <int V>
+PICE_AVX2 void q8_0_rows(const BlockQ8_0* w, const std::byte* activations, size_t stride, int n, float* out,
+                         size_t out_stride) {
+  const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) acc[j] = _mm256_setzero_ps();
+  for (int b = 0; b < n / kBlock32; ++b) {
+    const __m256i wq = load256(w[b].qs);
+    const __m256i magnitude = _mm256_sign_epi8(wq, wq);
+    const float d = half(w[b].d);
+    #pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) {
+      const __m256i p = mul_sum_u8s8(magnitude, _mm256_sign_epi8(load256(x[j][b].q), wq), ones);
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[j][b].d), _mm256_cvtepi32_ps(p), acc[j]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) out[static_cast<size_t>(j) * out_stride] = hsum(acc[j]);
+}
+
+template <int V>
+PICE_AVX2 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_t stride, int n, float* out,
+                         size_t out_stride) {
+  const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
+  const __m256i ones = _mm256_set1_epi16(1), low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc[V];
+  float offset[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    acc[j] = _mm256_setzero_ps();
+    offset[j] = 0;
+  }
+  for (int b = 0; b < n / kBlock32; ++b) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
+    const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
+    const float d = half(w[b].d);
+    #pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) {
+      const __m256i p = mul_sum_u8s8(q, load256(x[j][b].q), ones);
+      const float scale = d * x[j][b].d;
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(p), acc[j]);
+      offset[j] += scale * static_cast<float>(8 * x[j][b].sum);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) out[static_cast<size_t>(j) * out_stride] = hsum(acc[j]) - offset[j];
+}
+
+template <int V>
+struct Q8_0Rows {
+  PICE_AVX2 static void run(const BlockQ8_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
+    q8_0_rows<V>(w, a, s, n, o, os);
+  }
+};
+template <int V>
+struct Q4_0Rows {
+  PICE_AVX2 static void run(const BlockQ4_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
+    q4_0_rows<V>(w, a, s, n, o, os);
+  }
+};
+
+// One instantiation per row count, so that the accumulators stay in registers.
+template <template <int> class Kernel, class Block>
+PICE_AVX2 void dispatch_rows(const Block* w, const void* activations, size_t stride, int vectors, int n, float* out,
+                             size_t out_stride) {
+  const auto* a = static_cast<const std::byte*>(activations);
+  switch (vectors) {
+    case 1: Kernel<1>::run(w, a, stride, n, out, out_stride); break;
+    case 2: Kernel<2>::run(w, a, stride, n, out, out_stride); break;
+    case 3: Kernel<3>::run(w, a, stride, n, out, out_stride); break;
+    case 4: Kernel<4>::run(w, a, stride, n, out, out_stride); break;
+    case 5: Kernel<5>::run(w, a, stride, n, out, out_stride); break;
+    case 6: Kernel<6>::run(w, a, stride, n, out, out_stride); break;
+    case 7: Kernel<7>::run(w, a, stride, n, out, out_stride); break;
+    default: Kernel<8>::run(w, a, stride, n, out, out_stride); break;
+  }
+}
+
+}  // namespace
+
+PICE_AVX2 void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
+                              float* out, size_t out_stride) {
+  dispatch_rows<Q8_0Rows>(reinterpret_cast<const BlockQ8_0*>(weights), activations, stride, vectors, n, out, out_stride);
+}
+
+PICE_AVX2 void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
+                              float* out, size_t out_stride) {
+  dispatch_rows<Q4_0Rows>(reinterpret_cast<const BlockQ4_0*>(weights), activations, stride, vectors, n, out, out_stride);
+}
+
 }  // namespace pice::kernels::quant::avx2
 
 #endif  // PICE_HAVE_AVX2_KERNELS

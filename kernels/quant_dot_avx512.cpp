@@ -83,6 +83,123 @@ PICE_AVX512 float dot_q4_0(const std::byte* weights, const void* activations, in
   return sum;
 }
 
+
+// The kernels above for several activation rows at once: the weight blocks are loaded and unpacked
+// once, then each row takes exactly the steps of the one-row kernel (results equal bit for bit).
+namespace {
+
+template <int V>
+PICE_AVX512 void q8_0_rows(const BlockQ8_0* w, const std::byte* activations, size_t stride, int n, float* out,
+                           size_t out_stride) {
+  const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
+  const int blocks = n / kBlock32;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512 acc[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) acc[j] = _mm512_setzero_ps();
+  int b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    const __m512i wq = load_two(w[b].qs, w[b + 1].qs);
+    const __mmask64 negative = _mm512_movepi8_mask(wq);
+    const __m512i magnitude = _mm512_abs_epi8(wq);
+    const float d0 = half(w[b].d), d1 = half(w[b + 1].d);
+    #pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) {
+      const __m512i xq = load_two(x[j][b].q, x[j][b + 1].q);
+      const __m512i p = _mm512_dpbusd_epi32(zero, magnitude, _mm512_mask_sub_epi8(xq, negative, zero, xq));
+      acc[j] = _mm512_fmadd_ps(scales_of_two(d0 * x[j][b].d, d1 * x[j][b + 1].d), _mm512_cvtepi32_ps(p), acc[j]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    float sum = _mm512_reduce_add_ps(acc[j]);
+    if (b < blocks) sum += avx2::dot_q8_0(reinterpret_cast<const std::byte*>(w + b), x[j] + b, kBlock32);
+    out[static_cast<size_t>(j) * out_stride] = sum;
+  }
+}
+
+template <int V>
+PICE_AVX512 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_t stride, int n, float* out,
+                           size_t out_stride) {
+  const ActivationQ8_32* x[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) x[j] = reinterpret_cast<const ActivationQ8_32*>(activations + static_cast<size_t>(j) * stride);
+  const int blocks = n / kBlock32;
+  const __m512i low4 = _mm512_set1_epi8(0x0f), zero = _mm512_setzero_si512();
+  __m512 acc[V];
+  float offset[V];
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    acc[j] = _mm512_setzero_ps();
+    offset[j] = 0;
+  }
+  int b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b + 1].qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs)));
+    const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
+    const __m512i q = _mm512_and_si512(_mm512_shuffle_i64x2(both, both, _MM_SHUFFLE(3, 1, 2, 0)), low4);
+    const float d0 = half(w[b].d), d1 = half(w[b + 1].d);
+    #pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) {
+      const __m512i p = _mm512_dpbusd_epi32(zero, q, load_two(x[j][b].q, x[j][b + 1].q));
+      const float s0 = d0 * x[j][b].d, s1 = d1 * x[j][b + 1].d;
+      acc[j] = _mm512_fmadd_ps(scales_of_two(s0, s1), _mm512_cvtepi32_ps(p), acc[j]);
+      offset[j] += s0 * static_cast<float>(8 * x[j][b].sum) + s1 * static_cast<float>(8 * x[j][b + 1].sum);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    float sum = _mm512_reduce_add_ps(acc[j]) - offset[j];
+    if (b < blocks) sum += avx2::dot_q4_0(reinterpret_cast<const std::byte*>(w + b), x[j] + b, kBlock32);
+    out[static_cast<size_t>(j) * out_stride] = sum;
+  }
+}
+
+// One instantiation per row count, so that the accumulators stay in registers.
+template <template <int> class Kernel, class Block>
+PICE_AVX512 void dispatch_rows(const Block* w, const void* activations, size_t stride, int vectors, int n, float* out,
+                               size_t out_stride) {
+  const auto* a = static_cast<const std::byte*>(activations);
+  switch (vectors) {
+    case 1: Kernel<1>::run(w, a, stride, n, out, out_stride); break;
+    case 2: Kernel<2>::run(w, a, stride, n, out, out_stride); break;
+    case 3: Kernel<3>::run(w, a, stride, n, out, out_stride); break;
+    case 4: Kernel<4>::run(w, a, stride, n, out, out_stride); break;
+    case 5: Kernel<5>::run(w, a, stride, n, out, out_stride); break;
+    case 6: Kernel<6>::run(w, a, stride, n, out, out_stride); break;
+    case 7: Kernel<7>::run(w, a, stride, n, out, out_stride); break;
+    default: Kernel<8>::run(w, a, stride, n, out, out_stride); break;
+  }
+}
+
+template <int V>
+struct Q8_0Rows {
+  PICE_AVX512 static void run(const BlockQ8_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
+    q8_0_rows<V>(w, a, s, n, o, os);
+  }
+};
+template <int V>
+struct Q4_0Rows {
+  PICE_AVX512 static void run(const BlockQ4_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
+    q4_0_rows<V>(w, a, s, n, o, os);
+  }
+};
+
+}  // namespace
+
+PICE_AVX512 void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
+                                float* out, size_t out_stride) {
+  dispatch_rows<Q8_0Rows>(reinterpret_cast<const BlockQ8_0*>(weights), activations, stride, vectors, n, out, out_stride);
+}
+
+PICE_AVX512 void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
+                                float* out, size_t out_stride) {
+  dispatch_rows<Q4_0Rows>(reinterpret_cast<const BlockQ4_0*>(weights), activations, stride, vectors, n, out, out_stride);
+}
+
 }  // namespace pice::kernels::quant::avx512
 
 #endif  // PICE_HAVE_AVX2_KERNELS

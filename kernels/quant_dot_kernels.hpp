@@ -26,12 +26,25 @@ float dot_q8_0(const std::byte* weights, const void* activations, int n);
 float dot_q4_0(const std::byte* weights, const void* activations, int n);
 float dot_q4_k(const std::byte* weights, const void* activations, int n);
 float dot_q6_k(const std::byte* weights, const void* activations, int n);
+void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n, float* out,
+                    size_t out_stride);
+void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n, float* out,
+                    size_t out_stride);
+void dot_f16_rows(const std::byte* weights, const float* x, size_t x_stride, int vectors, int n, float* out,
+                  size_t out_stride);
+// The same with AVX-512VL's 32 registers (four rows at a time); call only when the CPU has AVX-512 F and VL.
+void dot_f16_rows_wide(const std::byte* weights, const float* x, size_t x_stride, int vectors, int n, float* out,
+                       size_t out_stride);
 }  // namespace avx2
 
 // AVX-512 F/BW/VL/VNNI (quant_dot_avx512.cpp): the 32-blocks; call only when the CPU has them.
 namespace avx512 {
 float dot_q8_0(const std::byte* weights, const void* activations, int n);
 float dot_q4_0(const std::byte* weights, const void* activations, int n);
+void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n, float* out,
+                    size_t out_stride);
+void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n, float* out,
+                    size_t out_stride);
 }  // namespace avx512
 #endif
 

@@ -1,10 +1,10 @@
 #pragma once
-// One sequence being run through a model: its KV cache, its position, and the scratch buffers of the
-// forward pass. Not thread-safe; many Sequences may share one Model across threads.
+// One sequence being run through a model: a Batch (batch.hpp) that holds just this sequence, with a
+// cache of max_tokens positions. Not thread-safe; many Sequences may share one Model across threads.
 #include <memory>
 #include <span>
-#include <vector>
 
+#include "kernels/batch.hpp"
 #include "kernels/model.hpp"
 
 namespace pice::kernels {
@@ -19,25 +19,16 @@ class Sequence {
   // outside the vocab, or more tokens than the cache has room for (the sequence is then unchanged).
   std::span<const float> feed(std::span<const int32_t> tokens);
 
-  int position() const { return pos_; }
+  int position() const { return batch_.position(seq_); }
   int capacity() const { return capacity_; }
-  const Model& model() const { return *model_; }
+  const Model& model() const { return batch_.model(); }
 
  private:
-  // Forward pass of n tokens (n <= kChunk) at positions pos_.. pos_+n-1; logits of the last one.
-  void forward_chunk(const int32_t* tokens, int n, bool want_logits);
-  void attention(int layer, int n);
+  static std::shared_ptr<const Model> checked(std::shared_ptr<const Model> model, int max_tokens);
 
-  static constexpr int kChunk = 32;   // tokens per batched pass: bounds the scratch memory
-
-  std::shared_ptr<const Model> model_;
   int capacity_;
-  int pos_ = 0;
-  std::vector<float> key_cache_, value_cache_;   // [layer][capacity][kv_dim]
-  std::vector<float> inv_freq_;                  // RoPE frequencies, [head_dim / 2]
-  // Scratch, [kChunk][...]: residual stream, normed input, q/k/v, attention output, FFN hidden.
-  std::vector<float> x_, xb_, q_, k_, v_, att_out_, hb_, hb2_, scores_;
-  std::vector<float> logits_;
+  Batch batch_;
+  Batch::SeqId seq_;
 };
 
 }  // namespace pice::kernels

@@ -1,0 +1,58 @@
+#pragma once
+// The keys and values of many sequences in fixed blocks of kBlockTokens positions (as vLLM's paged
+// cache). A sequence is a table of block ids; blocks are reference-counted, so a fork shares every block
+// of its parent's prefix: a prompt prefilled once serves many sequences without being copied or
+// recomputed. The one block a write would touch while it is shared is copied first (copy on write), so a
+// sequence never changes what another one sees.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace pice::kernels {
+
+class KvCache {
+ public:
+  static constexpr int kBlockTokens = 16;
+
+  struct Table {
+    std::vector<int> blocks;   // block of positions [16 i, 16 i + 16)
+    int length = 0;            // positions written
+  };
+
+  KvCache(int n_layers, int kv_dim, int n_blocks);
+
+  int total_blocks() const { return static_cast<int>(refs_.size()); }
+  int free_blocks() const { return static_cast<int>(free_.size()); }
+  // Blocks that reserve(t, tokens) would take from the free list.
+  int blocks_needed(const Table& t, int tokens) const;
+
+  // Makes positions [t.length, t.length + tokens) writable in t (length is not changed: the writer
+  // advances it). False, with t unchanged, when too few blocks are free.
+  bool reserve(Table& t, int tokens);
+  // A table that shares the parent's first `length` positions (<= parent.length).
+  Table fork(const Table& parent, int length);
+  void release(Table& t);   // t becomes empty
+
+  // [kv_dim] floats of one position (< the reserved length) of one layer.
+  float* key(const Table& t, int layer, int pos) { return keys_.get() + offset(t, layer, pos); }
+  float* value(const Table& t, int layer, int pos) { return values_.get() + offset(t, layer, pos); }
+  const float* key(const Table& t, int layer, int pos) const { return keys_.get() + offset(t, layer, pos); }
+  const float* value(const Table& t, int layer, int pos) const { return values_.get() + offset(t, layer, pos); }
+
+ private:
+  size_t offset(const Table& t, int layer, int pos) const {
+    const auto block = static_cast<size_t>(t.blocks[static_cast<size_t>(pos / kBlockTokens)]);
+    return ((block * static_cast<size_t>(n_layers_) + static_cast<size_t>(layer)) * kBlockTokens +
+            static_cast<size_t>(pos % kBlockTokens)) * static_cast<size_t>(kv_dim_);
+  }
+  int take_block();
+
+  int n_layers_, kv_dim_;
+  // [block][layer][slot][kv_dim], left uninitialised: a large cache costs memory only as blocks are
+  // first written, and a position is always written before it is read.
+  std::unique_ptr<float[]> keys_, values_;
+  std::vector<int> refs_;              // per block: tables holding it
+  std::vector<int> free_;              // blocks with no reference
+};
+
+}  // namespace pice::kernels
