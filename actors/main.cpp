@@ -88,6 +88,13 @@ int main(int argc, char** argv) {
   top_cmd->add_flag("--once", top.once, "Print one snapshot and exit");
   top_cmd->add_option("--window-ms", top.window_ms, "How long each refresh listens")->capture_default_str();
 
+  DrainOptions drain;
+  auto* drain_cmd = app.add_subcommand("drain", "Tell an edge board to finish its tasks, take no more, and exit");
+  drain_cmd->add_option("--connect", drain.connect, "The cloud's or broker's address the board is attached to")
+      ->required();
+  drain_cmd->add_option("--node", drain.node, "The board's node id")->required();
+  drain_cmd->add_option("--timeout-ms", drain.timeout_ms, "Give up after this long")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -105,6 +112,7 @@ int main(int argc, char** argv) {
   if (*synth_cmd) return run_model_synth(synth);
   if (*info_cmd) return run_model_info(info_path);
   if (*top_cmd) return run_top(top);
+  if (*drain_cmd) return run_drain(drain);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

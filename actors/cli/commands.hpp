@@ -80,4 +80,12 @@ struct TopOptions {
 };
 int run_top(const TopOptions& options);
 
+struct DrainOptions {
+  std::string connect;        // the cloud's or broker's address the board is attached to
+  std::string node;           // the board's node id
+  int timeout_ms = 10000;     // give up (exit 1) if the board does not announce the drain by then
+};
+// Exit 0 once the board's heartbeats say it is draining.
+int run_drain(const DrainOptions& options);
+
 }  // namespace pice::cli
