@@ -150,7 +150,10 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
     hb.node_id = identity.node_id;
     hb.role = "edge";
     hb.models = {identity.model_name};
-    hb.batch_slots = kExpanderBatch;   // points expanded together in one batch
+    // The expander batches up to kExpanderBatch points, but a bigger batch makes every step slower; the
+    // placement's cost model (fleet.cpp) counts slots as free parallelism, so one is what it should see
+    // until it models a batch's step time.
+    hb.batch_slots = 1;
     hb.queue_depth = std::max(0, load->queued.load());
     hb.tokens_per_s = load->tokens_per_s();
     hb.free_kv_tokens = identity.context_tokens;

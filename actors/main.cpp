@@ -123,6 +123,13 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--timeout-ms", eval.timeout_ms, "Per answer and per judgement")->capture_default_str();
   eval_cmd->add_option("--csv", eval.csv_path, "Write per-question verdicts here");
 
+  DrainOptions drain;
+  auto* drain_cmd = app.add_subcommand("drain", "Tell an edge board to finish its tasks, take no more, and exit");
+  drain_cmd->add_option("--connect", drain.connect, "The cloud's or broker's address the board is attached to")
+      ->required();
+  drain_cmd->add_option("--node", drain.node, "The board's node id")->required();
+  drain_cmd->add_option("--timeout-ms", drain.timeout_ms, "Give up after this long")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -142,6 +149,7 @@ int main(int argc, char** argv) {
   if (*top_cmd) return run_top(top);
   if (*eval_cmd) return run_eval(eval);
   if (*keygen_cmd) return run_keygen(keygen);
+  if (*drain_cmd) return run_drain(drain);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

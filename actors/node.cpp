@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 
@@ -75,7 +76,8 @@ class CloudPart {
     auto to = [](caf::actor target) { return [target](brokers::Inbound&& in) { caf::anon_send(target, std::move(in)); }; };
     pump_->add_socket({"gateway", zmq::socket_type::router, endpoints_.gateway, Direction::bind}, to(gateway_));
     if (const auto& own = endpoints_.own) {
-      pump_->add_socket({"tasks", zmq::socket_type::router, own->tasks, Direction::bind});
+      // Inbound only for operators' commands (`pice drain`), which the scheduler passes on to the board.
+    pump_->add_socket({"tasks", zmq::socket_type::router, own->tasks, Direction::bind}, to(scheduler_));
       pump_->add_socket({"results", zmq::socket_type::pull, own->results, Direction::bind}, to(scheduler_));
       pump_->add_socket({"events", zmq::socket_type::sub, endpoints_.events_out, Direction::connect}, to(scheduler_));
       pump_->add_socket({"telemetry", zmq::socket_type::pub, endpoints_.events_in, Direction::connect});
@@ -155,7 +157,9 @@ class EdgePart {
     auto load = load_;
     // The DEALER's routing id is the node id: the scheduler addresses tasks to a board by it.
     pump_->add_socket({"tasks", zmq::socket_type::dealer, endpoints.tasks, Direction::connect, node_id},
-                      [target, load](brokers::Inbound&& in) {
+                      [this, target, load](brokers::Inbound&& in) {
+                        if (const auto* control = std::get_if<messages::Control>(&in.envelope.body))
+                          return on_control(*control, in.envelope.sender);
                         ++load->queued;
                         caf::anon_send(target, std::move(in));
                       });
@@ -171,16 +175,19 @@ class EdgePart {
     caf::anon_send(heartbeat_, tick_atom::value);
   }
 
+  // Any thread (the pump's for a remote command).
   void begin_drain() {
+    if (load_->draining.load()) return;
+    // The start first: drained() must never see `draining` with no start time.
+    drain_started_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (load_->draining.exchange(true)) return;
-    drain_started_ = std::chrono::steady_clock::now();
     spdlog::info("edge '{}': draining with {} task(s) queued", pump_->name(), std::max(0, load_->queued.load()));
     caf::anon_send(heartbeat_, drain_atom::value);
   }
 
   bool drained() const {
-    return load_->draining && load_->queued.load() <= 0 &&
-           std::chrono::steady_clock::now() - drain_started_ >= drain_quiet_;
+    const std::chrono::steady_clock::time_point started{std::chrono::steady_clock::duration(drain_started_.load())};
+    return load_->draining && load_->queued.load() <= 0 && std::chrono::steady_clock::now() - started >= drain_quiet_;
   }
 
   void stop() {
@@ -189,6 +196,15 @@ class EdgePart {
   }
 
  private:
+  void on_control(const messages::Control& control, const std::string& from) {
+    if (control.command == "drain") {
+      spdlog::info("edge '{}': drain requested by '{}'", pump_->name(), from);
+      begin_drain();
+    } else {
+      spdlog::warn("edge '{}': unknown command '{}' from '{}' ignored", pump_->name(), control.command, from);
+    }
+  }
+
   void kill() {
     for (auto& a : {expander_, heartbeat_})
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -197,7 +213,7 @@ class EdgePart {
   std::shared_ptr<brokers::Pump> pump_;
   std::shared_ptr<EdgeLoad> load_;
   std::chrono::steady_clock::duration drain_quiet_;
-  std::chrono::steady_clock::time_point drain_started_;
+  std::atomic<std::chrono::steady_clock::rep> drain_started_{0};   // set by begin_drain() on any thread
   caf::actor expander_, heartbeat_;
 };
 
@@ -250,7 +266,7 @@ class RunningNode final : public Node {
     for (auto& edge : edges_) edge->begin_drain();
   }
   bool drained() override {
-    return std::all_of(edges_.begin(), edges_.end(), [](const auto& edge) { return edge->drained(); });
+    return !edges_.empty() && std::all_of(edges_.begin(), edges_.end(), [](const auto& edge) { return edge->drained(); });
   }
 
   void stop() override {

@@ -25,8 +25,8 @@ class Node {
   virtual int known_boards() = 0;
   // Drain (edge): heartbeats announce it at once, schedulers stop placing tasks here, the tasks already
   // queued or on their way are finished. drained() says when that is done: the queue is empty and the
-  // announcement has had time to reach every scheduler. Other roles have nothing to drain: drained()
-  // is true at once.
+  // announcement has had time to reach every scheduler. An edge also drains on a Control "drain"
+  // message (`pice drain`). Other roles have nothing to drain: drained() is always false.
   virtual void begin_drain() = 0;
   virtual bool drained() = 0;
   // Stops sockets and actors; idempotent. The destructor calls it.

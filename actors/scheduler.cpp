@@ -136,6 +136,10 @@ class Scheduler {
   }
 
   void on_inbound(brokers::Inbound& in) {
+    // An operator's command for a board (`pice drain`) arrives on our tasks ROUTER: pass it on there.
+    if (std::holds_alternative<messages::Control>(in.envelope.body) && !in.envelope.to.empty() &&
+        config_.connect.empty())
+      return pump_->send("tasks", in.envelope, in.envelope.to);
     if (auto* hb = std::get_if<messages::Heartbeat>(&in.envelope.body)) return on_heartbeat(*hb);
     if (std::holds_alternative<messages::ExpansionResult>(in.envelope.body)) return on_result(in.envelope);
     // The events proxy carries every node's telemetry and spans too (its own included): for monitors.
@@ -209,6 +213,11 @@ class Scheduler {
   void on_send_failed(const std::string& socket, const std::string& peer, const messages::Envelope& envelope,
                       const std::string& why) {
     if (socket != "tasks") return;
+    if (!std::holds_alternative<messages::ExpansionTask>(envelope.body)) {
+      spdlog::warn("scheduler: could not pass a {} message on to '{}': {}",
+                   messages::message_type_name(envelope.type()), envelope.to, why);
+      return;
+    }
     // Behind a broker the tasks socket is a DEALER: the board is the envelope's addressee.
     const std::string& board = peer.empty() ? envelope.to : peer;
     const auto known = fleet_.boards().find(board);

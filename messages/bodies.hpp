@@ -155,4 +155,12 @@ struct Span {
   bool operator==(const Span&) const = default;
 };
 
+// An operator's command to one node (Envelope::to names it), forwarded by the cloud or the broker it
+// is attached to. Commands: "drain" (finish the queued tasks, take no more, then exit). A node answers
+// an unknown command by logging it; the sender sees the effect in the node's heartbeats.
+struct Control {
+  std::string command;
+  bool operator==(const Control&) const = default;
+};
+
 }  // namespace pice::messages

@@ -116,6 +116,11 @@ void describe(S& h, V&& visit) {
   visit("count", h.count);
 }
 
+template <Of<Control> S, class V>
+void describe(S& c, V&& visit) {
+  visit("command", c.command);
+}
+
 template <Of<Span> S, class V>
 void describe(S& s, V&& visit) {
   visit("name", s.name);

@@ -8,7 +8,7 @@
 
 namespace pice::messages {
 
-static_assert(std::variant_size_v<Body> == static_cast<size_t>(MessageType::span),
+static_assert(std::variant_size_v<Body> == static_cast<size_t>(MessageType::control),
               "MessageType numbers are Body alternative index + 1");
 
 MessageType Envelope::type() const { return static_cast<MessageType>(body.index() + 1); }
@@ -23,6 +23,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::heartbeat: return "heartbeat";
     case MessageType::telemetry: return "telemetry";
     case MessageType::span: return "span";
+    case MessageType::control: return "control";
   }
   return "unknown";
 }

@@ -32,9 +32,10 @@ enum class MessageType : uint8_t {
   heartbeat = 6,
   telemetry = 7,
   span = 8,
+  control = 9,
 };
 
-using Body = std::variant<Request, SketchPoint, ExpansionTask, ExpansionResult, AnswerChunk, Heartbeat, Telemetry, Span>;
+using Body = std::variant<Request, SketchPoint, ExpansionTask, ExpansionResult, AnswerChunk, Heartbeat, Telemetry, Span, Control>;
 
 struct Envelope {
   uint32_t version = kSchemaVersion;

@@ -5,7 +5,8 @@
 #   scripts/cross_test.sh -R '^kernels\.'  # extra arguments go to ctest
 #
 # Environment: BUILD_DIR (default build-arm64), QEMU_CPU (default qemu's "max", which has the
-# dot-product extension; e.g. cortex-a53 for plain NEON), CROSS_TEST_JOBS (ctest -j, default nproc).
+# dot-product extension; e.g. cortex-a53 for plain NEON), CROSS_TEST_JOBS (ctest -j, default nproc),
+# CROSS_TARGETS (build only these targets; default everything).
 #
 # Debian packages: the arm64 toolchain, qemu-user and the :arm64 builds of the project's libraries,
 # installed next to the amd64 ones (multiarch). libcaf-dev, libcaf-core0.17 and libcaf-io0.17 are not
@@ -69,7 +70,9 @@ command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cca
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/$triplet.cmake" \
   -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DPICE_WERROR=ON -DCMAKE_PREFIX_PATH="$deps/usr" \
   "${launcher[@]}" >/dev/null
-cmake --build "$build_dir" -j "$(nproc)"
+# CROSS_TARGETS: build only these targets (CI builds the binary and the suites it runs under qemu).
+# shellcheck disable=SC2086
+cmake --build "$build_dir" -j "$(nproc)" ${CROSS_TARGETS:+--target $CROSS_TARGETS}
 
 (cd "$build_dir" && ctest --output-on-failure -j "${CROSS_TEST_JOBS:-$(nproc)}" --timeout 900 "$@")
 

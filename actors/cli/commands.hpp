@@ -111,5 +111,12 @@ struct KeygenOptions {
 };
 // Prints the public key; exit 1 when a file exists (without --force) or cannot be written.
 int run_keygen(const KeygenOptions& options);
+struct DrainOptions {
+  std::string connect;        // the cloud's or broker's address the board is attached to
+  std::string node;           // the board's node id
+  int timeout_ms = 10000;     // give up (exit 1) if the board does not announce the drain by then
+};
+// Exit 0 once the board's heartbeats say it is draining.
+int run_drain(const DrainOptions& options);
 
 }  // namespace pice::cli

@@ -66,8 +66,17 @@ int run_serve(const ServeOptions& options) {
     spdlog::info("node '{}' ({}) serving; clients connect to {}", config->node_id, config::role_name(config->role),
                  config->listen);
 
+  // Wait for a stop signal, or for the end of a drain an operator asked for remotely (`pice drain`).
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  while (signal <= 0) {
+    const timespec poll{0, std::chrono::duration_cast<std::chrono::nanoseconds>(kDrainPoll).count()};
+    signal = sigtimedwait(&stop_signals, nullptr, &poll);
+    if (signal <= 0 && node->drained()) {
+      spdlog::info("node '{}' drained on request; stopping", config->node_id);
+      node->stop();
+      return kExitOk;
+    }
+  }
   if (config->role == config::Role::edge) drain(*node, *config, stop_signals);
   spdlog::info("node '{}' stopping on signal {}", config->node_id, signal);
   node->stop();

@@ -93,3 +93,36 @@ TEST(Drain, ADrainedBoardFinishesItsTasksTakesNoMoreAndExits) {
 
 }  // namespace
 }  // namespace pice::testing
+
+namespace pice::testing {
+namespace {
+
+// `pice drain` reaches the board through the cloud it is attached to; the board drains and exits.
+TEST(Drain, PiceDrainTellsABoardToDrainRemotely) {
+  TempDir dir;
+  const std::string address = loopback_address();
+  auto cloud = start_node(dir, "cloud", cloud_toml("listen = \"" + address + "\"\n"));
+  auto edge = start_node(dir, "edge-r", edge_toml(address));
+  ASSERT_TRUE(wait_until([&] { return log_has(*cloud, "board 'edge-r' attached"); }, std::chrono::seconds(60)));
+  ChildProcess drain("drain", {pice_binary(), "drain", "--connect", address, "--node", "edge-r"}, dir.path());
+  const auto status = drain.wait(std::chrono::seconds(60));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << drain.stderr_text();
+  EXPECT_NE(drain.stdout_text().find("board 'edge-r' is draining"), std::string::npos) << drain.stdout_text();
+  const auto edge_status = edge->wait(std::chrono::seconds(60));
+  ASSERT_TRUE(edge_status.has_value()) << edge->stderr_text();
+  EXPECT_EQ(*edge_status, 0);
+  EXPECT_TRUE(log_has(*edge, "drain requested by 'pice-drain'")) << edge->stderr_text();
+  EXPECT_TRUE(log_has(*cloud, "board 'edge-r' is draining")) << cloud->stderr_text();
+  // A board nobody knows: a clear failure, not a hang.
+  ChildProcess unknown("unknown", {pice_binary(), "drain", "--connect", address, "--node", "no-such-board",
+                                   "--timeout-ms", "1500"},
+                       dir.path());
+  const auto unknown_status = unknown.wait(std::chrono::seconds(30));
+  ASSERT_TRUE(unknown_status.has_value());
+  EXPECT_EQ(*unknown_status, 1);
+  EXPECT_NE(unknown.stderr_text().find("no draining heartbeat from board 'no-such-board'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pice::testing

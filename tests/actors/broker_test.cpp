@@ -17,10 +17,15 @@ namespace {
 class Broker : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_address_ = loopback_address();
+    // One free range for all three addresses: separate picks could return the same range before the
+    // first node has bound it.
+    const int base = free_port_range(3 * brokers::kServiceEndpointCount);
+    auto address = [&](int i) { return "tcp://127.0.0.1:" + std::to_string(base + i * brokers::kServiceEndpointCount); };
+    broker_address_ = address(0);
     broker_ = start_node(dir_, "broker", "[node]\nrole = \"broker\"\nlisten = \"" + broker_address_ + "\"\n");
+    int next = 1;
     for (const char* id : {"cloud-a", "cloud-b"}) {
-      cloud_addresses_[id] = loopback_address();
+      cloud_addresses_[id] = address(next++);
       clouds_[id] = start_node(dir_, id,
                                cloud_toml("connect = \"" + broker_address_ + "\"\nlisten = \"" + cloud_addresses_[id] +
                                           "\"\n"));

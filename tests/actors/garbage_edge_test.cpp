@@ -105,7 +105,9 @@ class GarbageEdge {
     out.push_back(messages::encode(future));
     out.push_back(std::string(1, '\x81') + "not an envelope");
     messages::Envelope wrong_type = result_env(task.task_id, body.point_index, "");
-    wrong_type.body = messages::Request{"a question where a result belongs"};
+    messages::Request misplaced;
+    misplaced.question = "a question where a result belongs";
+    wrong_type.body = misplaced;
     out.push_back(messages::encode(wrong_type));
     out.push_back(messages::encode(result_env(task.request_id + "/999", 999, "a point that does not exist")));
     out.push_back(messages::encode(result_env("no-such-request/1", 1, "nobody asked")));

@@ -128,7 +128,7 @@ TEST(DecodeErrors, VersionIsCheckedBeforeTypeAndBody) {
 }
 
 TEST(DecodeErrors, UnknownType) {
-  for (int type : {0, 9, 42, 255, 70000, -3}) {
+  for (int type : {0, 10, 42, 255, 70000, -3}) {
     const auto bytes = raw_envelope([](Packer& p) { p.pack(kSchemaVersion); }, [&](Packer& p) { p.pack(type); },
                                     [](Packer& p) { p.pack_map(0); });
     const auto error = decode_error(bytes);
@@ -211,6 +211,8 @@ TEST(DecodeErrors, BodyWithWrongFieldTypeNamesTypeAndField) {
        {"telemetry", "'histograms[\"ms\"].counts[0]'", "integer -1"}},
       {MessageType::span, one_field("attributes", [](Packer& p) { p.pack(std::map<std::string, int>{{"board", 3}}); }),
        {"span", "'attributes[\"board\"]'", "expected a string"}},
+      {MessageType::control, one_field("command", [](Packer& p) { p.pack(1); }),
+       {"control", "'command'", "expected a string"}},
       {MessageType::heartbeat, one_field("draining", [](Packer& p) { p.pack("yes"); }),
        {"heartbeat", "'draining'", "expected a boolean"}},
       {MessageType::request, [](Packer& p) { p.pack_array(0); }, {"request", "expected a map", "array"}},

@@ -35,6 +35,7 @@ std::vector<Envelope> sample_envelopes() {
                 "cloud",
                 {{"request_ms", Histogram{{1, 10, 100}, {2, 0, 5, 1}, 432.5, 8}}, {"empty", Histogram{{}, {0}, 0, 0}}}},
       Span{"point", "cloud-1", 1'700'000'000'000'000, 1'700'000'000'250'000, {{"board", "edge-2"}, {"attempts", "2"}}},
+      Control{"drain"},
   };
   std::vector<Envelope> envelopes;
   int64_t clock = 1'700'000'000'123'456;
@@ -154,6 +155,8 @@ TEST(Roundtrip, MessageTypeNames) {
   EXPECT_EQ(message_type_name(MessageType::request), "request");
   EXPECT_EQ(message_type_name(MessageType::expansion_result), "expansion_result");
   EXPECT_EQ(message_type_name(MessageType::telemetry), "telemetry");
+  EXPECT_EQ(message_type_name(MessageType::span), "span");
+  EXPECT_EQ(message_type_name(MessageType::control), "control");
   EXPECT_EQ(message_type_name(static_cast<MessageType>(99)), "unknown");
 }
 
