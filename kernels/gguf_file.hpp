@@ -1,5 +1,5 @@
 #pragma once
-// Read-only view of a GGUF file (versions 2 and 3), memory-mapped.
+// Read-only view of a GGUF file (versions 2 and 3), memory-mapped, or of GGUF bytes already in memory.
 //
 // open() walks the whole header once and checks every length, count, type and offset against the file
 // size, so the getters and tensor_data() below can never read outside the mapping. Anything malformed
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ std::string_view gguf_type_name(GgufType);
 class GgufFile {
  public:
   static GgufFile open(const std::filesystem::path& path);
+  // The same checks over bytes the caller owns and keeps alive (and unchanged) for the GgufFile's whole
+  // life; `name` stands in for the path in errors. For fuzzers and tests: no file, no mapping.
+  static GgufFile view(std::span<const std::byte> bytes, const std::string& name);
   GgufFile(GgufFile&&) noexcept;
   GgufFile& operator=(GgufFile&&) noexcept;
   GgufFile(const GgufFile&) = delete;
@@ -106,6 +110,7 @@ class GgufFile {
   std::filesystem::path path_;
   const std::byte* base_ = nullptr;
   uint64_t size_ = 0;
+  bool mapped_ = false;   // base_ is our mapping (open), not the caller's bytes (view)
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
