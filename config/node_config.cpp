@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/toml_schema.hpp"
+#include "config/toml_text_check.hpp"
 
 namespace pice::config {
 namespace {
@@ -190,6 +191,7 @@ std::string resolve_model_path(const std::string& spec, const std::filesystem::p
 }
 
 NodeConfig build(std::string_view text, const std::string& source, const std::filesystem::path& model_base) {
+  check_toml_text(text, source);
   toml::table root;
   try {
     root = toml::parse(text, source);
