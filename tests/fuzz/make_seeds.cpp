@@ -2,6 +2,8 @@
 // makes OUT_DIR/<target>/<seed> from real messages, config files, request bodies and GGUF files made by
 // the project's own writers, so a seed changes when the format does. Small on purpose (the fuzzer
 // finds the rest): every seed stays under a few KiB.
+#include <unistd.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -10,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "kernels/byte_level.hpp"
 #include "kernels/gguf_writer.hpp"
