@@ -14,6 +14,7 @@
 
 #include "config/key_files.hpp"
 #include "config/toml_schema.hpp"
+#include "config/toml_text_check.hpp"
 
 namespace pice::config {
 namespace {
@@ -287,6 +288,7 @@ SecurityConfig load_security(SecurityConfig security, const std::filesystem::pat
 }
 
 NodeConfig build(std::string_view text, const std::string& source, const std::filesystem::path& model_base) {
+  check_toml_text(text, source);
   toml::table root;
   try {
     root = toml::parse(text, source);

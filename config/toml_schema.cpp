@@ -73,8 +73,10 @@ std::vector<std::string> names_of(const std::vector<KeyRule>& keys) {
 void check_table(const toml::table& table, const TableRule& rule, std::vector<Problem>& problems) {
   for (auto&& [key, value] : table) {
     const std::string dotted = rule.name + "." + std::string(key.str());
+    // Named outside the lambda: clang 14 cannot capture a structured binding (C++20 allows it).
+    const std::string_view name = key.str();
     const auto match = std::find_if(rule.keys.begin(), rule.keys.end(),
-                                    [&](const KeyRule& candidate) { return candidate.name() == key.str(); });
+                                    [&](const KeyRule& candidate) { return candidate.name() == name; });
     if (match == rule.keys.end()) {
       problems.push_back({position_of(key.source()), dotted,
                           "unknown key '" + dotted + "' (known: " + join(names_of(rule.keys), ", ", ", ", false) + ")"});

@@ -246,7 +246,18 @@ GgufFile GgufFile::open(const std::filesystem::path& path, bool read_into_memory
     map = copy;
   }
   file.base_ = static_cast<const std::byte*>(map);
+  file.mapped_ = true;
   file.parse();   // on throw, ~GgufFile unmaps
+  return file;
+}
+
+GgufFile GgufFile::view(std::span<const std::byte> bytes, const std::string& name) {
+  GgufFile file;
+  file.path_ = name;
+  if (bytes.empty()) file.fail("empty file (a GGUF file starts with a 24-byte header)");
+  file.base_ = bytes.data();
+  file.size_ = bytes.size();
+  file.parse();
   return file;
 }
 
@@ -258,6 +269,7 @@ GgufFile& GgufFile::operator=(GgufFile&& other) noexcept {
     path_ = std::move(other.path_);
     base_ = std::exchange(other.base_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    mapped_ = std::exchange(other.mapped_, false);
     version_ = other.version_;
     alignment_ = other.alignment_;
     data_offset_ = other.data_offset_;
@@ -272,8 +284,9 @@ GgufFile& GgufFile::operator=(GgufFile&& other) noexcept {
 GgufFile::~GgufFile() { release(); }
 
 void GgufFile::release() noexcept {
-  if (base_ != nullptr) ::munmap(const_cast<std::byte*>(base_), size_);
+  if (base_ != nullptr && mapped_) ::munmap(const_cast<std::byte*>(base_), size_);
   base_ = nullptr;
+  mapped_ = false;
 }
 
 void GgufFile::fail(const std::string& what) const { throw GgufError("gguf " + path_.string() + ": " + what); }
@@ -346,7 +359,13 @@ void GgufFile::parse() {
     if (t.dims[0] % block != 0)
       fail(named + " of type " + std::string(tensor_type_name(t.type)) + " has row length " +
            std::to_string(t.dims[0]) + ", not a multiple of its block size " + std::to_string(block));
-    t.size_bytes = elements / block * tensor_type_block_bytes(t.type);
+    // Elements up to INT64_MAX times up to 4 bytes each can exceed 64 bits: a size that wrapped to a
+    // small number would pass the bounds check below and promise data the file does not hold.
+    const uint64_t blocks = elements / block;
+    if (blocks > std::numeric_limits<uint64_t>::max() / tensor_type_block_bytes(t.type))
+      fail(named + " of type " + std::string(tensor_type_name(t.type)) + " has " + std::to_string(elements) +
+           " elements, more bytes than 64 bits can count");
+    t.size_bytes = blocks * tensor_type_block_bytes(t.type);
     if (t.offset % alignment_ != 0)
       fail(named + " data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
            std::to_string(alignment_));

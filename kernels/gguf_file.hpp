@@ -1,5 +1,5 @@
 #pragma once
-// Read-only view of a GGUF file (versions 2 and 3), memory-mapped.
+// Read-only view of a GGUF file (versions 2 and 3), memory-mapped, or of GGUF bytes already in memory.
 //
 // open() walks the whole header once and checks every length, count, type and offset against the file
 // size, so the getters and tensor_data() below can never read outside the mapping. Anything malformed
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,6 +53,9 @@ class GgufFile {
   // instead (model weights: the page cache of these machines is reclaimed within seconds, and mapped
   // weights evicted from it are read from disk again at every forward pass).
   static GgufFile open(const std::filesystem::path& path, bool read_into_memory = false);
+  // The same checks over bytes the caller owns and keeps alive (and unchanged) for the GgufFile's whole
+  // life; `name` stands in for the path in errors. For fuzzers and tests: no file, no mapping.
+  static GgufFile view(std::span<const std::byte> bytes, const std::string& name);
   GgufFile(GgufFile&&) noexcept;
   GgufFile& operator=(GgufFile&&) noexcept;
   GgufFile(const GgufFile&) = delete;
@@ -109,6 +113,7 @@ class GgufFile {
   std::filesystem::path path_;
   const std::byte* base_ = nullptr;
   uint64_t size_ = 0;
+  bool mapped_ = false;   // base_ is our mapping (open), not the caller's bytes (view)
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;

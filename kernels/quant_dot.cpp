@@ -15,6 +15,9 @@
 #if defined(PICE_HAVE_NEON_KERNELS)
 #include <sys/auxv.h>
 #endif
+#if defined(PICE_HAVE_AVX2_KERNELS)
+#include <cpuid.h>
+#endif
 
 namespace pice::kernels {
 namespace {
@@ -65,6 +68,14 @@ int block_of(TensorType t) { return t == TensorType::q8_0 || t == TensorType::q4
                               " has no integer dot product (q8_0, q4_0, q4_k, q6_k)");
 }
 
+#if defined(PICE_HAVE_AVX2_KERNELS)
+// From CPUID itself: clang before 15 has no "f16c" for __builtin_cpu_supports.
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
+
 bool cpu_has(DotPath path) {
   switch (path) {
     case DotPath::portable:
@@ -73,7 +84,7 @@ bool cpu_has(DotPath path) {
     case DotPath::avx2:
     case DotPath::avx512: {
       __builtin_cpu_init();
-      const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
       if (path == DotPath::avx2) return avx2;
       return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");

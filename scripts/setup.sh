@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PICE builds with, if any is missing. Idempotent and non-interactive.
+# --fuzz: also clang and its runtime libraries (libFuzzer, ASan, UBSan), for scripts/fuzz.sh.
 set -euo pipefail
 
 packages=(
@@ -7,6 +8,12 @@ packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcaf-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libpcre2-dev libboost-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;   # libclang-rt-14-dev holds libclang_rt.fuzzer
+    *) echo "setup: error: unknown option '$arg' (known: --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

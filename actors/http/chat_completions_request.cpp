@@ -77,8 +77,10 @@ json parse_object(std::string_view body) {
   json doc;
   try {
     doc = json::parse(body);
-  } catch (const json::parse_error& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."; keep from "parse error".
+  } catch (const json::exception& e) {
+    // parse_error: "[json.exception.parse_error.101] parse error at line L, column C: ..."; out_of_range
+    // (a number beyond a double, such as 1e400): "[json.exception.out_of_range.406] number overflow
+    // parsing '1e400'". Keep what follows the bracket.
     std::string why = e.what();
     auto at = why.find("] ");
     fail("", "the request body is not valid JSON: " + (at == std::string::npos ? why : why.substr(at + 2)));

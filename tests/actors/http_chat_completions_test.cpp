@@ -71,6 +71,22 @@ TEST(HttpChatRequest, MalformedJsonSaysWhere) {
   }
 }
 
+// Found while fuzzing (tests/fuzz/http_body_fuzz.cpp): a number too large for a double made the JSON
+// parser throw out_of_range instead of parse_error; it escaped parse_chat_request, so the connection got
+// no answer at all instead of a 400.
+TEST(HttpChatRequest, NumberBeyondADoubleIsA400) {
+  for (const std::string body : {"7777777e77777777777777757777777771222222222222222222222221111111",
+                                 R"({"model": "pice", "temperature": 1e400, "messages": []})"}) {
+    try {
+      parse_chat_request(body, "pice");
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const ApiError& e) {
+      EXPECT_EQ(e.status(), 400);
+      EXPECT_NE(std::string(e.what()).find("not valid JSON: number overflow parsing"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // Two sketch points, their expansions, done: the order the node streams them.
 std::vector<messages::AnswerChunk> answer_chunks() {
   auto chunk = [](messages::ChunkKind kind, int index, std::string text, std::string node = {}) {

@@ -171,6 +171,46 @@ TEST(ConfigErrors, TomlSyntaxErrorsCarryTomlPosition) {
   }
 }
 
+// Found while fuzzing (tests/fuzz/config_fuzz.cpp): toml++ 3.3 reaches __builtin_unreachable in its
+// Unicode whitespace test for some non-ASCII characters (upstream #190, #295). Such text is invalid TOML;
+// the loader now refuses it before toml++ sees it, at the character's line and column.
+TEST(ConfigErrors, NonAsciiWhereTomlExpectsWhitespaceIsRefusedBeforeParsing) {
+  struct Case {
+    std::string text;
+    uint32_t line, column;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      // The fuzzer's input: U+00BA as a bare key in an inline table.
+      {"node = { role = \"al>>>>>>>>>>>>>>>\xc2\xba>>>l-in-2one\", model = \"sy\", \xc2\xba>>>l-in-2oneslm:reads- = 1 }\n",
+       1, 65, "non-ASCII character U+00BA outside a string or comment"},
+      // The fuzzer's second input: a quote after a number starts no string; toml++ tests U+FEDC for whitespace.
+      {"node = { role = 1\"all-expain-one\xef\xbb\x9c\", local_edges = 2 }el = \"hntyn:tin= 1 }\n", 1, 33,
+       "non-ASCII character U+FEDC outside a string or comment"},
+      // Upstream #190: U+00A7 first on the line after a line-ending backslash in a multi-line string.
+      {"[node]\nid = \"\"\"\\\n\xc2\xa7\"\"\"\n", 3, 1, "non-ASCII character U+00A7 first on the line after a line-ending backslash"},
+      {"[node]\nrole = \"cloud\" \xe2\x80\x80\n", 2, 16, "non-ASCII character U+2000 outside a string or comment"},
+      {"[log]\nlevel = \"info\"\xff\n", 2, 15, "non-ASCII character byte 0xFF outside"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    try {
+      parse(c.text, "test.toml");
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& error) {
+      EXPECT_EQ(error.line(), c.line) << error.what();
+      EXPECT_EQ(error.column(), c.column) << error.what();
+      EXPECT_NE(std::string(error.what()).find(c.message), std::string::npos) << error.what();
+    }
+  }
+  // Inside strings and comments non-ASCII text stays welcome, and so does a byte order mark.
+  const NodeConfig ok = parse("\xef\xbb\xbf# caf\xc3\xa9 \xc2\xba\n[node]\nid = \"b\xc3\xa9-\xc2\xba\"\nrole = \"cloud\"\n"
+                              "listen = 'tcp://127.0.0.1:7700' # \xc2\xa7\n[llm]\nmodel = \"\"\"\\\n  synth:demo\"\"\"\n",
+                              "test.toml");
+  EXPECT_EQ(ok.node_id, "b\xc3\xa9-\xc2\xba");
+  EXPECT_EQ(ok.llm->path, "synth:demo");
+}
+
 TEST(ConfigErrors, MissingFile) {
   try {
     load_file("/nonexistent-pice-dir/node.toml");

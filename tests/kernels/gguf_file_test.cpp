@@ -340,5 +340,59 @@ TEST(GgufFile, RandomCorruptionNeverCrashes) {
   EXPECT_GT(rejected, 0);
 }
 
+// Found while fuzzing (tests/fuzz/gguf_fuzz.cpp): a 1-D f32 tensor of 2^62 elements has 2^64 bytes,
+// which wrapped to a size of 0, passed the bounds check and was accepted with no data behind it.
+TEST(GgufFile, TensorWhoseSizeOverflows64BitsIsRejected) {
+  std::string bytes("GGUF\x03\0\0\0", 8);
+  const auto u64 = [&](uint64_t v) { bytes.append(reinterpret_cast<const char*>(&v), 8); };
+  const auto u32 = [&](uint32_t v) { bytes.append(reinterpret_cast<const char*>(&v), 4); };
+  u64(1);                // tensors
+  u64(0);                // metadata entries
+  u64(1);                // name length
+  bytes += "t";
+  u32(1);                // dimensions
+  u64(uint64_t{1} << 62);
+  u32(0);                // f32
+  u64(0);                // data offset
+  bytes.resize(64, '\0');   // padding to the data section, which is empty
+  try {
+    const GgufFile f = GgufFile::view(std::as_bytes(std::span(bytes)), "overflow");
+    ADD_FAILURE() << "accepted a tensor of " << f.tensors().at(0).elements() << " elements with "
+                  << f.tensors().at(0).size_bytes << " bytes";
+  } catch (const GgufError& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor 't' of type f32 has 4611686018427387904 elements"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(GgufFile, ViewOfBytesReadsLikeOpen) {
+  TempDir dir;
+  write_sample(dir / "s.gguf");
+  const std::string bytes = testing::read_bytes(dir / "s.gguf");
+  const GgufFile opened = GgufFile::open(dir / "s.gguf");
+  const GgufFile viewed = GgufFile::view(std::as_bytes(std::span(bytes)), "in-memory");
+  EXPECT_EQ(viewed.keys(), opened.keys());
+  EXPECT_EQ(viewed.get_string("t.string"), opened.get_string("t.string"));
+  EXPECT_EQ(viewed.get_int_array("a.i64"), opened.get_int_array("a.i64"));
+  ASSERT_EQ(viewed.tensors().size(), opened.tensors().size());
+  const TensorInfo* t = viewed.find_tensor("m.f32");
+  ASSERT_NE(t, nullptr);
+  // The view reads the caller's bytes in place.
+  EXPECT_EQ(viewed.tensor_data(*t), reinterpret_cast<const std::byte*>(bytes.data()) + viewed.data_offset() + t->offset);
+  float first;
+  std::memcpy(&first, viewed.tensor_data(*t), sizeof first);
+  EXPECT_EQ(first, 1.0f);
+
+  // Errors name the given name where open() names the path.
+  const std::string cut = bytes.substr(0, 30);
+  try {
+    GgufFile::view(std::as_bytes(std::span(cut)), "in-memory");
+    ADD_FAILURE() << "a truncated view was accepted";
+  } catch (const GgufError& e) {
+    EXPECT_NE(std::string(e.what()).find("gguf in-memory: truncated"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(GgufFile::view({}, "empty"), GgufError);
+}
+
 }  // namespace
 }  // namespace pice::kernels

@@ -1,0 +1,139 @@
+#include "config/toml_text_check.hpp"
+
+#include <cstdio>
+
+#include "config/config_error.hpp"
+
+namespace pice::config {
+namespace {
+
+class Scanner {
+ public:
+  Scanner(std::string_view text, const std::string& source) : text_(text), source_(source) {}
+
+  void run() {
+    if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;   // a UTF-8 byte order mark is allowed
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '#') {
+        skip_until_newline();
+      } else if ((c == '"' || c == '\'') && opens_string()) {
+        string(c);
+        last_ = c;
+      } else if (static_cast<unsigned char>(c) >= 0x80) {
+        fail("non-ASCII character " + character_at(pos_) +
+             " outside a string or comment (TOML allows it only inside strings and comments)");
+      } else {
+        if (c != ' ' && c != '\t' && c != '\r') last_ = c;
+        advance();
+      }
+    }
+  }
+
+ private:
+  bool at(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
+
+  // A quote starts a string only where TOML's grammar puts one: a key at the start of a line or after
+  // '{', ',', '.' or '['; a value after '=', '[' or ','. Elsewhere (1"...") toml++ reads it as part of
+  // a bad value, testing every character for whitespace, so what follows counts as outside a string.
+  bool opens_string() const {
+    return last_ == '\n' || last_ == '=' || last_ == '[' || last_ == ',' || last_ == '{' || last_ == '.';
+  }
+
+  // One byte; lines and columns count characters (continuation bytes do not move the column).
+  void advance() {
+    const auto c = static_cast<unsigned char>(text_[pos_++]);
+    if (c == '\n') {
+      ++line_;
+      column_ = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++column_;
+    }
+  }
+
+  void skip_until_newline() {
+    while (pos_ < text_.size() && text_[pos_] != '\n') advance();
+    last_ = '\n';
+  }
+
+  // A string opened by `quote` at pos_; an unterminated one ends at the newline (toml++ reports it).
+  void string(char quote) {
+    const std::string triple(3, quote);
+    if (!at(triple)) {
+      advance();
+      while (pos_ < text_.size() && text_[pos_] != quote && text_[pos_] != '\n') {
+        if (quote == '"' && text_[pos_] == '\\') advance();
+        if (pos_ < text_.size() && text_[pos_] != '\n') advance();
+      }
+      if (pos_ < text_.size() && text_[pos_] == quote) advance();
+      return;
+    }
+    for (int i = 0; i < 3; ++i) advance();
+    while (pos_ < text_.size()) {
+      if (at(triple)) {
+        while (pos_ < text_.size() && text_[pos_] == quote) advance();   // up to two quotes may end the content
+        return;
+      }
+      if (quote == '"' && text_[pos_] == '\\') {
+        backslash_in_multiline();
+      } else {
+        advance();
+      }
+    }
+  }
+
+  // "\" then only spaces and tabs to the end of the line: toml++ skips the whitespace that follows,
+  // across lines, and tests the first other character with its broken whitespace test.
+  void backslash_in_multiline() {
+    advance();
+    size_t end = pos_;
+    while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t' || text_[end] == '\r')) ++end;
+    if (end >= text_.size() || text_[end] != '\n') {
+      if (pos_ < text_.size()) advance();   // an ordinary escape
+      return;
+    }
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' ||
+                                   text_[pos_] == '\n'))
+      advance();
+    if (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) >= 0x80) {
+      fail("non-ASCII character " + character_at(pos_) +
+           " first on the line after a line-ending backslash in a multi-line string; write it as an escape "
+           "(\\uXXXX) or move it after another character");
+    }
+  }
+
+  // "U+00BA" for a well-formed UTF-8 sequence, else "byte 0xFF".
+  std::string character_at(size_t pos) const {
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text_[pos + i]); };
+    const unsigned char lead = byte(0);
+    const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    char32_t code = length == 4 ? lead & 0x07 : length == 3 ? lead & 0x0F : lead & 0x1F;
+    bool valid = length != 0 && pos + length <= text_.size() && lead >= 0xC2 && lead <= 0xF4;
+    for (size_t i = 1; valid && i < length; ++i) {
+      valid = (byte(i) & 0xC0) == 0x80;
+      code = code << 6 | (byte(i) & 0x3F);
+    }
+    char out[16];
+    if (valid) {
+      std::snprintf(out, sizeof out, "U+%04X", static_cast<unsigned>(code));
+    } else {
+      std::snprintf(out, sizeof out, "byte 0x%02X", static_cast<unsigned>(lead));
+    }
+    return out;
+  }
+
+  [[noreturn]] void fail(const std::string& message) const { throw ConfigError(source_, line_, column_, "", message); }
+
+  std::string_view text_;
+  const std::string& source_;
+  size_t pos_ = 0;
+  uint32_t line_ = 1;
+  uint32_t column_ = 1;
+  char last_ = '\n';   // the last character outside strings and comments other than spaces and tabs
+};
+
+}  // namespace
+
+void check_toml_text(std::string_view text, const std::string& source) { Scanner(text, source).run(); }
+
+}  // namespace pice::config
