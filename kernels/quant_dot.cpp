@@ -173,7 +173,7 @@ FloatRowDot float_row_dot(TensorType t, DotPath path) {
 }
 
 FloatRowDotMulti float_row_dot_multi(TensorType t, DotPath path) {
-  if (!dot_path_available(path)) throw std::invalid_argument(std::string("float_row_dot_multi: this CPU lacks ") + path_text(path));
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("float_row_dot_multi: this CPU has no ") + dot_path_name(path) + " path");
 #if defined(PICE_HAVE_AVX2_KERNELS)
   if (t == TensorType::f16 && path == DotPath::avx512) return quant::avx2::dot_f16_rows_wide;
   if (t == TensorType::f16 && path == DotPath::avx2) return quant::avx2::dot_f16_rows;
@@ -183,7 +183,7 @@ FloatRowDotMulti float_row_dot_multi(TensorType t, DotPath path) {
 }
 
 RowDotMulti row_dot_multi(TensorType t, DotPath path) {
-  if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot_multi: this CPU lacks ") + path_text(path));
+  if (!dot_path_available(path)) throw std::invalid_argument(std::string("row_dot_multi: this CPU has no ") + dot_path_name(path) + " path");
 #if defined(PICE_HAVE_AVX2_KERNELS)
   if (path == DotPath::avx512 && t == TensorType::q8_0) return quant::avx512::dot_q8_0_multi;
   if (path == DotPath::avx512 && t == TensorType::q4_0) return quant::avx512::dot_q4_0_multi;
