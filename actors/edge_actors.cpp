@@ -13,6 +13,7 @@
 #include "actors/telemetry.hpp"
 #include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
+#include "kernels/remote_engine.hpp"
 #include "messages/envelope.hpp"
 
 namespace pice::actors {
@@ -31,6 +32,37 @@ messages::Envelope result_envelope(const messages::Envelope& task_env, const std
   env.created_us = task_env.created_us;
   env.body = std::move(result);
   return env;
+}
+
+// Every task ends here, expanded or not: the result goes back, and a span says where its time went.
+void finish_task(brokers::Pump& pump, EdgeLoad& load, const std::string& node_id, const messages::Envelope& task_env,
+                 messages::ExpansionResult result, int64_t received_us) {
+  ++(result.error.empty() ? load.done : load.failed);
+  load.queued--;
+  std::map<std::string, std::string> attributes{{"point", std::to_string(result.point_index)},
+                                                {"tokens", std::to_string(result.tokens)}};
+  if (!result.error.empty()) attributes["error"] = result.error;
+  pump.send("results", result_envelope(task_env, node_id, std::move(result)));
+  pump.send("events", span_envelope(node_id, task_env.request_id, task_env.task_id, "expand", received_us,
+                                    messages::now_us(), std::move(attributes)));
+}
+
+// The task of an inbound message; a message of another type is counted out and logged.
+const messages::ExpansionTask* task_of(brokers::Inbound& in, EdgeLoad& load) {
+  const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
+  if (!task) {
+    spdlog::warn("expander: expected an expansion task, got a {} message; ignored",
+                 messages::message_type_name(in.envelope.type()));
+    load.queued--;
+  }
+  return task;
+}
+
+bool past_deadline(const messages::ExpansionTask& task, messages::ExpansionResult& result) {
+  if (!task.deadline_us || messages::now_us() <= task.deadline_us) return false;
+  // The scheduler has already sent this point elsewhere; computing it would only delay others.
+  result.error = "deadline passed before the task started";
+  return true;
 }
 
 }  // namespace
@@ -52,31 +84,16 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
   };
   const int cache_tokens = std::min(kExpanderCacheTokens, kExpanderBatch * model->hparams().context_length);
   auto state = std::make_shared<State>(State{kernels::BatchGenerator(model, cache_tokens, kExpanderBatch), {}, false});
-  // Every task ends here, expanded or not: the result goes back, and a span says where its time went.
   auto answer = [=](const messages::Envelope& task_env, messages::ExpansionResult result, int64_t received_us) {
-    ++(result.error.empty() ? load->done : load->failed);
-    load->queued--;
-    std::map<std::string, std::string> attributes{{"point", std::to_string(result.point_index)},
-                                                  {"tokens", std::to_string(result.tokens)}};
-    if (!result.error.empty()) attributes["error"] = result.error;
-    pump->send("results", result_envelope(task_env, node_id, std::move(result)));
-    pump->send("events", span_envelope(node_id, task_env.request_id, task_env.task_id, "expand", received_us,
-                                       messages::now_us(), std::move(attributes)));
+    finish_task(*pump, *load, node_id, task_env, std::move(result), received_us);
   };
   return {
       [=](brokers::Inbound& in) {
-        const auto* task = std::get_if<messages::ExpansionTask>(&in.envelope.body);
-        if (!task) {
-          spdlog::warn("expander: expected an expansion task, got a {} message; ignored",
-                       messages::message_type_name(in.envelope.type()));
-          load->queued--;
-          return;
-        }
+        const auto* task = task_of(in, *load);
+        if (!task) return;
         const int64_t received_us = messages::now_us();
         messages::ExpansionResult result = expansion_result(*model, *task, node_id);
-        if (task->deadline_us && messages::now_us() > task->deadline_us) {
-          // The scheduler has already sent this point elsewhere; computing it would only delay others.
-          result.error = "deadline passed before the task started";
+        if (past_deadline(*task, result)) {
           answer(in.envelope, std::move(result), received_us);
           return;
         }
@@ -136,6 +153,48 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
         // Tasks that arrived during this step are in the mailbox before this message: they join next step.
         state->stepping = !state->generator.idle();
         if (state->stepping) self->send(self, step_atom::value);
+      },
+  };
+}
+
+caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<const kernels::RemoteEngine> engine,
+                              std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
+  log_exceptions(self, "remote expander");
+  return {
+      [=](brokers::Inbound& in) {
+        const auto* task = task_of(in, *load);
+        if (!task) return;
+        const int64_t received_us = messages::now_us();
+        messages::ExpansionResult result;
+        result.point_index = task->point_index;
+        result.node = node_id;
+        result.model = engine->name();
+        result.timings.started_us = received_us;
+        result.timings.queue_ms = static_cast<double>(received_us - in.envelope.sent_us) / 1000.0;
+        if (!past_deadline(*task, result)) {
+          kernels::RemoteOptions options;
+          options.max_tokens = task->max_tokens;
+          options.temperature = task->temperature;
+          options.top_p = task->top_p;
+          options.seed = task->seed;
+          options.stop = expansion_stops(*task);
+          options.ignore_eos = task->ignore_eos;
+          try {
+            kernels::RemoteGeneration g = engine->chat({{"user", expansion_prompt(*task)}}, options);
+            result.text = expansion_text(*task, g.text);
+            result.tokens = g.completion_tokens;
+            result.prompt_tokens = g.prompt_tokens;
+            result.mean_logprob = g.mean_logprob;
+            result.timings.decode_ms = g.elapsed_ms;   // the server's prefill and decode, and the link
+            load->tokens += static_cast<uint64_t>(std::max(0, g.completion_tokens));
+            load->busy_us += static_cast<uint64_t>(g.elapsed_ms * 1000);
+            load->expand_ms.observe(g.elapsed_ms);
+            if (result.text.empty()) result.error = "the remote engine wrote nothing for this point";
+          } catch (const std::exception& e) {
+            result.error = e.what();
+          }
+        }
+        finish_task(*pump, *load, node_id, in.envelope, std::move(result), received_us);
       },
   };
 }

@@ -12,6 +12,7 @@
 
 namespace pice::kernels {
 class Model;
+class RemoteEngine;
 }
 
 namespace pice::actors {
@@ -45,6 +46,11 @@ constexpr int kExpanderBatch = 16;
 constexpr int kExpanderCacheTokens = 8192;   // KV cache positions over the whole batch
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                        std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
+
+// Expands points on a remote engine (an OpenAI-compatible server, e.g. llama-server on the board's GPU):
+// one request at a time per actor, so a node runs as many of these as the server has parallel slots.
+caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<const kernels::RemoteEngine> engine,
+                              std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
 
 // Publishes a heartbeat every period, more often at first so a board attaches quickly even though
 // pub/sub drops what is sent before the subscription arrives, and the board's telemetry every

@@ -50,17 +50,25 @@ std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const mes
   options.sampling.temperature = static_cast<float>(task.temperature);
   options.sampling.top_p = static_cast<float>(task.top_p);
   options.sampling.seed = task.seed;
-  options.stop = task.stop;
+  options.stop = expansion_stops(task);
+  return job;
+}
+
+std::vector<std::string> expansion_stops(const messages::ExpansionTask& task) {
+  std::vector<std::string> stops = task.stop;
   // A real model ends the point where it starts the next one.
   if (!task.direct)
-    for (std::string own : {"\n" + std::to_string(task.point_index + 1) + ".", std::string("\n\n")})
-      options.stop.push_back(own);
-  return job;
+    for (std::string own : {"\n" + std::to_string(task.point_index + 1) + ".", std::string("\n\n")}) stops.push_back(own);
+  return stops;
+}
+
+std::string expansion_text(const messages::ExpansionTask& task, std::string_view generated) {
+  return task.direct ? sanitize_text(generated) : one_line(sanitize_text(generated));
 }
 
 void record_generation(messages::ExpansionResult& result, const messages::ExpansionTask& task,
                        const kernels::Generation& gen) {
-  result.text = task.direct ? sanitize_text(gen.text) : one_line(sanitize_text(gen.text));
+  result.text = expansion_text(task, gen.text);
   result.tokens = static_cast<int32_t>(gen.tokens.size());
   result.prompt_tokens = static_cast<int32_t>(gen.prompt_tokens);
   result.mean_logprob = gen.mean_logprob;

@@ -31,6 +31,10 @@ struct ExpansionJob {
 // The job for a task, or an error text in result.error (a prompt that does not fit the context).
 std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const messages::ExpansionTask& task,
                                           messages::ExpansionResult& result);
+// The strings that end a task's generation: the request's own, and for a point the start of the next.
+std::vector<std::string> expansion_stops(const messages::ExpansionTask& task);
+// The text a task's generation leaves: a point is one line, a direct answer keeps its lines.
+std::string expansion_text(const messages::ExpansionTask& task, std::string_view generated);
 // A result with the task's point, the node, the model and the start time filled in, and nothing else.
 messages::ExpansionResult expansion_result(const kernels::Model& model, const messages::ExpansionTask& task,
                                            const std::string& node_id);

@@ -1,5 +1,7 @@
 #include "actors/node.hpp"
 
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
@@ -18,6 +20,7 @@
 #include "brokers/endpoints.hpp"
 #include "brokers/event_proxy.hpp"
 #include "kernels/model.hpp"
+#include "kernels/remote_engine.hpp"
 #include "kernels/synth.hpp"
 
 namespace pice::actors {
@@ -29,6 +32,28 @@ std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& mode
   spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {}; {} threads)", role, loaded->name(), path.string(),
                loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size, model.threads);
   return loaded;
+}
+
+// What an edge runs: a model of its own, or a remote engine (an OpenAI-compatible server) taking
+// `parallel` requests at a time ([slm] threads: the server's parallel slots).
+struct EdgeEngine {
+  std::shared_ptr<const kernels::Model> model;
+  std::shared_ptr<const kernels::RemoteEngine> remote;
+  int parallel = 1;
+  std::string name() const { return model ? model->name() : remote->name(); }
+};
+
+EdgeEngine load_edge_engine(const config::ModelConfig& slm) {
+  if (slm.url.empty()) return {load_model(slm, "edge"), nullptr, 1};
+  std::string key;
+  if (!slm.api_key_env.empty()) {
+    const char* value = std::getenv(slm.api_key_env.c_str());
+    if (value) key = value;
+    else spdlog::warn("edge model: {} is not set; the remote engine is asked without an API key", slm.api_key_env);
+  }
+  auto remote = std::make_shared<const kernels::RemoteEngine>(kernels::RemoteEngineConfig{slm.url, slm.path, key, 300000});
+  spdlog::info("edge model: remote engine {} ({} request(s) at a time)", remote->name(), slm.threads);
+  return {nullptr, std::move(remote), slm.threads};
 }
 
 // Where a cloud's sockets go. On its own (node.listen) it binds every service endpoint and runs the
@@ -142,26 +167,33 @@ class CloudPart {
 
 class EdgePart {
  public:
-  EdgePart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> slm,
+  EdgePart(caf::actor_system& system, const config::NodeConfig& config, const EdgeEngine& engine,
            const std::string& node_id, const std::string& connect)
       : pump_(std::make_shared<brokers::Pump>(node_id)), load_(std::make_shared<EdgeLoad>()),
         // Tasks a scheduler sent before it heard the drain announcement are still on their way.
         drain_quiet_(std::chrono::milliseconds(2 * config.fleet.heartbeat_ms + 200)) {
     auto endpoints = brokers::derive_endpoints(connect);
-    EdgeIdentity identity{node_id, slm->name(), slm->hparams().context_length};
-    expander_ = system.spawn<caf::detached>(expander, slm, pump_, load_, node_id);
+    EdgeIdentity identity{node_id, engine.name(),
+                          engine.model ? engine.model->hparams().context_length : config.slm->context};
+    if (engine.model) {
+      expanders_.push_back(system.spawn<caf::detached>(expander, engine.model, pump_, load_, node_id));
+    } else {
+      for (int i = 0; i < engine.parallel; ++i)
+        expanders_.push_back(system.spawn<caf::detached>(remote_expander, engine.remote, pump_, load_, node_id));
+    }
     heartbeat_ = system.spawn(heartbeat, pump_, load_, identity, config.fleet.heartbeat_ms);
 
     using brokers::Direction;
-    auto target = expander_;
+    auto targets = expanders_;
+    auto next = std::make_shared<size_t>(0);   // only the pump thread hands out tasks
     auto load = load_;
     // The DEALER's routing id is the node id: the scheduler addresses tasks to a board by it.
     pump_->add_socket({"tasks", zmq::socket_type::dealer, endpoints.tasks, Direction::connect, node_id},
-                      [this, target, load](brokers::Inbound&& in) {
+                      [this, targets, next, load](brokers::Inbound&& in) {
                         if (const auto* control = std::get_if<messages::Control>(&in.envelope.body))
                           return on_control(*control, in.envelope.sender);
                         ++load->queued;
-                        caf::anon_send(target, std::move(in));
+                        caf::anon_send(targets[(*next)++ % targets.size()], std::move(in));
                       });
     pump_->add_socket({"results", zmq::socket_type::push, endpoints.results, Direction::connect});
     pump_->add_socket({"events", zmq::socket_type::pub, endpoints.events, Direction::connect});
@@ -206,15 +238,17 @@ class EdgePart {
   }
 
   void kill() {
-    for (auto& a : {expander_, heartbeat_})
+    for (auto& a : expanders_)
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    if (heartbeat_) caf::anon_send_exit(heartbeat_, caf::exit_reason::user_shutdown);
   }
 
   std::shared_ptr<brokers::Pump> pump_;
   std::shared_ptr<EdgeLoad> load_;
   std::chrono::steady_clock::duration drain_quiet_;
   std::atomic<std::chrono::steady_clock::rep> drain_started_{0};   // set by begin_drain() on any thread
-  caf::actor expander_, heartbeat_;
+  std::vector<caf::actor> expanders_;   // one for a local model (it batches); `parallel` for a remote engine
+  caf::actor heartbeat_;
 };
 
 caf::actor_system_config make_actor_config() {
@@ -232,11 +266,11 @@ class RunningNode final : public Node {
     if (config.role == Role::cloud || config.role == Role::all_in_one)
       cloud_ = std::make_unique<CloudPart>(system_, config, load_model(*config.llm, "cloud"));
     if (config.role == Role::edge) {
-      edges_.push_back(std::make_unique<EdgePart>(system_, config, load_model(*config.slm, "edge"), config.node_id,
+      edges_.push_back(std::make_unique<EdgePart>(system_, config, load_edge_engine(*config.slm), config.node_id,
                                                   config.connect));
     } else if (config.role == Role::all_in_one) {
       // The in-process edges share one copy of the weights; each has its own sockets and actors.
-      auto slm = load_model(*config.slm, "edge");
+      const EdgeEngine slm = load_edge_engine(*config.slm);
       for (int i = 1; i <= config.local_edges; ++i)
         edges_.push_back(std::make_unique<EdgePart>(system_, config, slm, config.node_id + "-edge-" + std::to_string(i),
                                                     config.listen));
