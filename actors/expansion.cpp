@@ -39,8 +39,10 @@ std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const mes
   const int context = model.hparams().context_length;
   const int room = context - static_cast<int>(job.prompt.size());
   if (room <= 0) {
-    result.error = "prompt of " + std::to_string(job.prompt.size()) + " tokens does not fit the context of " +
-                   std::to_string(context);
+    // Said in the client's terms, as the sketch writer says it for a sketch prompt.
+    result.error = "the question is too long for the model: its " + std::string(task.direct ? "answer" : "expansion") +
+                   " prompt is " + std::to_string(job.prompt.size()) + " tokens and " + model.name() +
+                   " has a context of " + std::to_string(context) + " tokens";
     return std::nullopt;
   }
   kernels::GenerateOptions& options = job.options;

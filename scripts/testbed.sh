@@ -146,7 +146,7 @@ fi
 failures=0
 for r in $(seq 1 "$requests"); do
   out=$(ip netns exec "$cloud_ns" "$pice" ask --json --connect "$gateway" --timeout-ms 300000 \
-        "Testbed question $r: how do I plan a week of healthy meals?" 2>"$work/ask$r.log") || {
+        "Testbed question $r: what are some tips for planning a week of healthy meals?" 2>"$work/ask$r.log") || {
     echo "testbed: request $r failed: $(tail -3 "$work/ask$r.log")" >&2; failures=$((failures + 1)); continue; }
   nodes=$(grep -o '"node":"[^"]*"' <<<"$out" | sort | uniq -c | tr '\n' ' ')
   if grep -q '"node":"cloud"' <<<"$out" || ! grep -q '"node":"edge' <<<"$out"; then

@@ -54,7 +54,7 @@ TEST(Drain, ADrainedBoardFinishesItsTasksTakesNoMoreAndExits) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(brokers::derive_endpoints(address).gateway);
       messages::Request request;
-      request.question = "Request " + std::to_string(i) + ": how do I train for a long run?";
+      request.question = "Request " + std::to_string(i) + ": what are some tips for training for a long run?";
       bool counted = false;
       answers[i] = client.ask(request, 240000, [&](const messages::AnswerChunk& chunk) {
         if (chunk.kind == messages::ChunkKind::sketch_point && !counted) counted = (++sketched, true);

@@ -58,7 +58,7 @@ TEST_F(Broker, TwoCloudsShareTheBoardsOfOneBroker) {
   for (int i = 0; i < 2 * kPerCloud; ++i)
     clients.emplace_back([&, i] {
       const std::string& address = cloud_addresses_[i % 2 ? "cloud-b" : "cloud-a"];
-      answers[i] = ask(address, "Request " + std::to_string(i) + ": how do I keep a garden tidy?");
+      answers[i] = ask(address, "Request " + std::to_string(i) + ": what are some tips for keeping a garden tidy?");
     });
   for (auto& t : clients) t.join();
 
@@ -121,7 +121,7 @@ TEST_F(Broker, AnEdgeKilledBehindTheBrokerLosesNoRequest) {
   std::vector<std::thread> clients;
   for (int i = 0; i < kRequests; ++i)
     clients.emplace_back([&, i] {
-      answers[i] = ask(cloud_addresses_[i % 2 ? "cloud-b" : "cloud-a"], "Request " + std::to_string(i) + ": why rest?");
+      answers[i] = ask(cloud_addresses_[i % 2 ? "cloud-b" : "cloud-a"], "Request " + std::to_string(i) + ": what are some good reasons to rest?");
       ++finished;
     });
   EXPECT_TRUE(wait_until([&] { return finished.load() >= 1; }, std::chrono::seconds(120)));

@@ -18,7 +18,7 @@ namespace pice::testing {
 namespace {
 
 // Distinctive, so finding it in captured bytes can only mean it crossed the wire in clear.
-constexpr const char* kQuestion = "Which zebra-striped lighthouse keeps the quietest kittens?";
+constexpr const char* kQuestion = "What are some tips for keeping zebra-striped lighthouses quiet?";
 
 class CurveFleet : public ::testing::Test {
  protected:
@@ -149,7 +149,8 @@ TEST_F(CurveFleet, OnlyListedKeysGetInAndNothingCrossesTheWireInClear) {
         if (rows.empty()) return false;
         std::istringstream row(rows[0]);
         std::vector<std::string> cells{std::istream_iterator<std::string>(row), {}};
-        return cells.size() == 10 && std::stoull(cells[8]) >= 1;   // NODE ROLE QUEUE TOK/S DONE REQS RUNNING REJECTED DENIED HEARD
+        // NODE ROLE QUEUE TOK/S DONE REQS RUNNING P50MS REJECTED DENIED HEARD
+        return cells.size() == 11 && std::stoull(cells[9]) >= 1;
       },
       std::chrono::seconds(60));
   EXPECT_TRUE(counted) << top_out;
@@ -169,7 +170,7 @@ TEST_F(CurveFleet, ClientsWithoutAListedKeyGetNoAnswer) {
   EXPECT_TRUE(cloud_log_has("public key " + stranger + " is not in security.allowed_keys")) << cloud_->stderr_text();
 
   // `pice ask` with the cloud's own config trusts and is trusted by that cloud (the node's own key).
-  ChildProcess ask_process("ask", {pice_binary(), "ask", "--json", "--connect", cloud_address_, "--config", path("cloud.toml"),
+  ChildProcess ask_process("ask", {pice_binary(), "ask", "--json-chunks", "--connect", cloud_address_, "--config", path("cloud.toml"),
                                    "--timeout-ms", "120000", "How do owls sleep?"},
                            dir_.path());
   ASSERT_EQ(ask_process.wait(std::chrono::seconds(150)), 0) << ask_process.stderr_text();

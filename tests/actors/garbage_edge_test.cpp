@@ -154,7 +154,7 @@ TEST(GarbageEdge, RequestsAreAnsweredByTheRealEdgeAndTheGarbageIsDropped) {
     clients.emplace_back([&, i] {
       actors::GatewayClient client(endpoints.gateway);
       messages::Request request;
-      request.question = "Request " + std::to_string(i) + ": how do I fix a bicycle chain?";
+      request.question = "Request " + std::to_string(i) + ": what are some tips for fixing a bicycle chain?";
       request.max_points = 3;
       answers[i] = client.ask(request, 240000);
     });

@@ -106,7 +106,7 @@ TEST_F(HttpBadClients, AQuestionLongerThanTheContextFailsClearlyWhileOthersAreAn
   HttpResponse good, too_long;
   std::vector<std::string> good_stream, long_stream;
   std::vector<std::thread> clients;
-  clients.emplace_back([&] { good = HttpConnection(port()).request("POST", "/v1/chat/completions", chat_body("How do tides work?", false)); });
+  clients.emplace_back([&] { good = HttpConnection(port()).request("POST", "/v1/chat/completions", chat_body("What are some ways tides shape coastlines?", false)); });
   clients.emplace_back([&] {
     too_long = HttpConnection(port()).request("POST", "/v1/chat/completions", chat_body(long_question(), false));
   });
@@ -117,7 +117,7 @@ TEST_F(HttpBadClients, AQuestionLongerThanTheContextFailsClearlyWhileOthersAreAn
   });
   clients.emplace_back([&] {
     HttpConnection c(port());
-    c.send_request("POST", "/v1/chat/completions", chat_body("Why do leaves fall?", true));
+    c.send_request("POST", "/v1/chat/completions", chat_body("What are some reasons leaves fall?", true));
     good_stream = read_stream(c);
   });
   for (auto& t : clients) t.join();
@@ -141,14 +141,14 @@ TEST_F(HttpBadClients, AbsurdMaxTokensAreRefusedByNameWhileOthersAreAnswered) {
   HttpConnection c(port());
   for (const json& absurd : {json(1000000), json(-5), json(1e300), json(uint64_t{18446744073709551615u}),
                              json("lots"), json::array({1})}) {
-    HttpResponse r = c.request("POST", "/v1/chat/completions", chat_body("How do tides work?", false, absurd));
+    HttpResponse r = c.request("POST", "/v1/chat/completions", chat_body("What are some ways tides shape coastlines?", false, absurd));
     ASSERT_EQ(r.status, 400) << absurd << ": " << r.body;
     json error = json::parse(r.body)["error"];
     EXPECT_EQ(error["param"], "max_tokens") << absurd << ": " << r.body;
     EXPECT_NE(error["message"].get<std::string>().find("max_tokens"), std::string::npos) << r.body;
   }
   // The largest allowed value is served: the expansion stops where the model's context does.
-  expect_complete_answer(c.request("POST", "/v1/chat/completions", chat_body("How do tides work?", false, 4096)),
+  expect_complete_answer(c.request("POST", "/v1/chat/completions", chat_body("What are some ways tides shape coastlines?", false, 4096)),
                          "max_tokens 4096 on the same connection");
 }
 
@@ -161,7 +161,7 @@ TEST_F(HttpBadClients, ClientsHangingUpMidStreamDoNotDisturbTheOthers) {
   for (int i = 0; i < kLeavers; ++i)
     clients.emplace_back([&, i] {
       HttpConnection c(port());
-      c.send_request("POST", "/v1/chat/completions", chat_body("Leaver " + std::to_string(i) + ": how do ships float?", true));
+      c.send_request("POST", "/v1/chat/completions", chat_body("Leaver " + std::to_string(i) + ": what are some reasons ships float?", true));
       ASSERT_EQ(c.read_head().status, 200);
       SseReader events(c);
       ASSERT_TRUE(events.next());  // the role chunk; then hang up with the answer still coming
@@ -169,12 +169,12 @@ TEST_F(HttpBadClients, ClientsHangingUpMidStreamDoNotDisturbTheOthers) {
   for (int i = 0; i < kStayers; ++i) {
     clients.emplace_back([&, i] {
       HttpConnection c(port());
-      c.send_request("POST", "/v1/chat/completions", chat_body("Stayer " + std::to_string(i) + ": how do ships float?", true));
+      c.send_request("POST", "/v1/chat/completions", chat_body("Stayer " + std::to_string(i) + ": what are some reasons ships float?", true));
       stayed[i] = read_stream(c);
     });
     clients.emplace_back([&, i] {
       plain[i] = HttpConnection(port()).request("POST", "/v1/chat/completions",
-                                                chat_body("Plain " + std::to_string(i) + ": how do kites fly?", false));
+                                                chat_body("Plain " + std::to_string(i) + ": what are some tips for flying kites?", false));
     });
   }
   for (auto& t : clients) t.join();

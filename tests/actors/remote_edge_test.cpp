@@ -40,7 +40,7 @@ TEST(RemoteEdge, PointsAreExpandedByTheServerTheEdgeNames) {
 
   actors::GatewayClient client(brokers::derive_endpoints(address).gateway);
   messages::Request request;
-  request.question = "How do I keep houseplants healthy?";
+  request.question = "What are some tips for keeping houseplants healthy?";
   request.mode = "pice";
   actors::Answer answer = client.ask(request, 300000);
   ASSERT_TRUE(answer.complete()) << answer.error << "\ncloud log:\n" << cloud.stderr_text() << "\nedge log:\n"
@@ -75,7 +75,7 @@ TEST(RemoteEdge, AServerThatIsDownFailsThePointsOverToTheCloud) {
       << cloud.stderr_text();
   actors::GatewayClient client(brokers::derive_endpoints(address).gateway);
   messages::Request request;
-  request.question = "How do I keep houseplants healthy?";
+  request.question = "What are some tips for keeping houseplants healthy?";
   request.mode = "pice";
   actors::Answer answer = client.ask(request, 300000);
   ASSERT_TRUE(answer.complete()) << answer.error << "\nedge log:\n" << edge.stderr_text();

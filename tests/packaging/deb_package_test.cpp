@@ -112,7 +112,7 @@ TEST_F(DebPackage, EdgeNodeFromTheUnpackedPackageExpandsTheCloudsPoints) {
 
   actors::GatewayClient client(brokers::derive_endpoints(address).gateway);
   messages::Request request;
-  request.question = "How do I keep houseplants healthy?";
+  request.question = "What are some tips for keeping houseplants healthy?";
   actors::Answer answer = client.ask(request, 240000);
   ASSERT_TRUE(answer.complete()) << answer.error << "\ncloud log:\n" << cloud.stderr_text();
   ASSERT_FALSE(answer.points.empty());
