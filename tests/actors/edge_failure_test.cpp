@@ -59,21 +59,26 @@ TEST_F(EdgeFailure, KilledEdgesLoseNoRequest) {
   std::vector<actors::Answer> answers(kRequests);
   std::atomic<int> finished{0};
   std::vector<std::thread> clients;
-  for (int i = 0; i < kRequests; ++i)
-    clients.emplace_back([&, i] {
-      actors::GatewayClient client(gateway);
-      messages::Request request;
-      request.question = "Request " + std::to_string(i) + ": what are some tips for planning a garden?";
-      answers[i] = client.ask(request, 240000);
-      ++finished;
-    });
+  auto send = [&](int first, int count) {
+    for (int i = first; i < first + count; ++i)
+      clients.emplace_back([&, i] {
+        actors::GatewayClient client(gateway);
+        messages::Request request;
+        request.question = "Request " + std::to_string(i) + ": what are some tips for planning a garden?";
+        answers[i] = client.ask(request, 240000);
+        ++finished;
+      });
+  };
 
-  // Kill while requests are in flight, start a replacement, kill another. EXPECT, not ASSERT: the
+  // Kill while requests are in flight, start a replacement, send the second half (a batching edge can
+  // finish the first half before the replacement attaches), kill another. EXPECT, not ASSERT: the
   // client threads must be joined whatever happens.
+  send(0, kRequests / 2);
   EXPECT_TRUE(wait_until([&] { return finished.load() >= 2; }, std::chrono::seconds(120)));
   kill(edges["edge-1"]->pid(), SIGKILL);
   edges["edge-4"] = start_edge("edge-4");
-  EXPECT_TRUE(wait_until([&] { return finished.load() >= 8; }, std::chrono::seconds(120)));
+  send(kRequests / 2, kRequests / 2);
+  EXPECT_TRUE(wait_until([&] { return finished.load() >= 12; }, std::chrono::seconds(120)));
   kill(edges["edge-2"]->pid(), SIGKILL);
 
   for (auto& t : clients) t.join();
@@ -85,11 +90,17 @@ TEST_F(EdgeFailure, KilledEdgesLoseNoRequest) {
   }
   EXPECT_GT(points_by_node["edge-4"], 0) << "the edge started mid-run took no work";
   EXPECT_TRUE(cloud_->running());
-  const std::string log = cloud_->stderr_text();
-  EXPECT_NE(log.find("board 'edge-1' silent"), std::string::npos) << log;
-  EXPECT_NE(log.find("board 'edge-2' silent"), std::string::npos) << log;
-  // The kills hit queued or running points (all points are dispatched long before the edges finish).
-  EXPECT_NE(log.find("lost its board; sending it again"), std::string::npos) << log;
+  // The cloud notices a killed board by its silence (board_timeout_ms), or sooner when a task sent to it
+  // finds no peer; the last answers can come before either.
+  auto noticed = [&](const std::string& id) {
+    const std::string log = cloud_->stderr_text();
+    return log.find("board '" + id + "' silent") != std::string::npos ||
+           log.find("board '" + id + "': no such peer") != std::string::npos;
+  };
+  EXPECT_TRUE(wait_until([&] { return noticed("edge-1") && noticed("edge-2"); }, std::chrono::seconds(30)))
+      << cloud_->stderr_text();
+  // Whether a kill catches queued points depends on timing now that edges batch (a board may be idle
+  // when killed); redispatch itself is asserted by actors.GarbageEdge and actors.Broker tests.
 }
 
 }  // namespace
