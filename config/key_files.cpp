@@ -21,17 +21,6 @@ namespace {
 constexpr size_t kKeyLength = 40;
 constexpr const char* kKeyTable = "curve";
 
-std::string read_text(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ConfigError(name, 0, 0, "", "cannot open: is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(name, 0, 0, "", "cannot open: " + std::string(std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(name, 0, 0, "", "cannot read: " + std::string(std::strerror(errno)));
-  return text.str();
-}
 
 // Shows a bad value without ever echoing a whole secret: long values are cut.
 std::string shown(std::string_view text) {
@@ -65,7 +54,7 @@ std::string_view first_word(std::string_view line) {
 }
 
 void read_key_list(const std::filesystem::path& path, std::vector<std::string>& keys) {
-  const std::string text = read_text(path);
+  const std::string text = read_config_file(path);
   std::istringstream lines(text);
   std::string line;
   uint32_t number = 0;
@@ -124,7 +113,7 @@ bool is_z85_key(std::string_view text) {
 
 KeyPair read_key_pair(const std::filesystem::path& path) {
   const std::string name = path.string();
-  const std::string text = read_text(path);
+  const std::string text = read_config_file(path);
   check_private(path);
   toml::table root;
   try {
@@ -203,6 +192,19 @@ void write_key_files(const std::string& prefix, const KeyPair& keys, bool overwr
              "secret = \"" + keys.secret_key + "\"\n",
              0600, overwrite);
   write_file(pub_file, keys.public_key + "\n", 0644, overwrite);
+}
+
+
+std::string read_config_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(name, 0, 0, "", "cannot open: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(name, 0, 0, "", "cannot open: " + std::string(std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(name, 0, 0, "", "cannot read: " + std::string(std::strerror(errno)));
+  return text.str();
 }
 
 }  // namespace pice::config

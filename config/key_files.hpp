@@ -30,6 +30,9 @@ struct KeyPair {
 bool is_z85_key(std::string_view text);
 
 // A .key file; also checks that its public key belongs to its secret key.
+// The whole text of a file a config names (or the config itself); ConfigError "FILE: cannot open: ..."
+// for a directory or an unreadable file.
+std::string read_config_file(const std::filesystem::path& path);
 KeyPair read_key_pair(const std::filesystem::path& path);
 // A file holding exactly one public key (a .pub file).
 std::string read_public_key(const std::filesystem::path& path);

@@ -342,15 +342,8 @@ std::string_view role_name(Role role) {
 }
 
 NodeConfig load_file(const std::filesystem::path& path) {
-  const std::string name = path.string();
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ConfigError(name, 0, 0, "", "cannot open: is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(name, 0, 0, "", "cannot open: " + std::string(std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(name, 0, 0, "", "cannot read: " + std::string(std::strerror(errno)));
-  return build(text.str(), name, std::filesystem::absolute(path, ec).parent_path());
+  return build(read_config_file(path), path.string(), std::filesystem::absolute(path, ec).parent_path());
 }
 
 NodeConfig parse(std::string_view text, const std::string& source_name) {
