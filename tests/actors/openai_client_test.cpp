@@ -88,7 +88,10 @@ TEST(OpenAiClient, TheOfficialPackageGetsAnAnswerAndAStream) {
   const std::filesystem::path config = work.path() / "node.toml";
   std::ofstream(config) << "[node]\nid = \"openai-aio\"\nrole = \"all-in-one\"\nlisten = \"inproc://openai\"\n"
                            "local_edges = 1\n[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
-                           "[sketch]\nmin_points = 2\nmax_points = 3\n";
+                           "[sketch]\nmin_points = 2\nmax_points = 3\n"
+                           // A fixed budget: the adaptive one would give the second request fewer points
+                           // once the first has made the cloud look busy, and the texts would differ.
+                           "[scheduler]\nadaptive_budget = false\n";
   ChildProcess serve("serve", {pice_binary(), "serve", "--config", config.string(), "--http",
                                "127.0.0.1:" + std::to_string(port)},
                      work.path(), {"PICE_API_KEY=test-key"});
