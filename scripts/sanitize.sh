@@ -31,12 +31,11 @@ sanitizer_part() {
   shift 4
   local start=$SECONDS
   echo "sanitize: $name: building in $dir"
-  cmake -S . -B "$dir" "${configure_args[@]}" -DPICE_SANITIZE="$sanitizer" >/dev/null
-  if [ $# -eq 0 ]; then
-    cmake --build "$dir" -j "$jobs"
-  else
-    cmake --build "$dir" -j "$jobs" --target "$@"
-  fi
+  # `|| return`: errexit does not apply inside a function called as `part || failed=1`.
+  cmake -S . -B "$dir" "${configure_args[@]}" -DPICE_SANITIZE="$sanitizer" >/dev/null || return 1
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  cmake --build "$dir" -j "$jobs" "${targets[@]}" || return 1
   local built=$SECONDS
 
   local logs
@@ -56,7 +55,7 @@ sanitizer_part() {
   unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 
   local reports
-  reports=$(find "$logs" -type f | sort)
+  reports=$(find "$logs" -type f | sort) || return 1
   if [ -n "$reports" ]; then
     echo "sanitize: $name: sanitizer reports:" >&2
     for f in $reports; do
