@@ -101,6 +101,29 @@ TEST(Router, ReasonNamesTheDecidingCues) {
   EXPECT_NE(route("").reason.find("no cue"), std::string::npos);
 }
 
+TEST(RouterNgrams, OpeningsUnigramsAndBigramsOfTheWindowOnly) {
+  const std::vector<std::string> grams = router_ngrams("What are some tips? Ignored tail", 4);
+  const std::vector<std::string> expected = {"^what", "^what are", "^what are some", "are", "are some", "some",
+                                             "some tips", "tips", "what", "what are"};
+  EXPECT_EQ(grams, expected);
+  EXPECT_TRUE(router_ngrams("", 60).empty());
+  EXPECT_EQ(router_ngrams("tips tips tips", 60), (std::vector<std::string>{"^tips", "^tips tips", "^tips tips tips",
+                                                                           "tips", "tips tips"}));
+}
+
+TEST(Router, NgramWeightsAddToTheScoreAndTheReason) {
+  RouterWeights weights;
+  weights.bias = -0.5;
+  weights.ngram_window = 60;
+  weights.ngrams = {{"^what if", 1.25}, {"rome", -0.25}};
+  const RouteDecision d = route("What if Rome never fell?", weights);
+  EXPECT_DOUBLE_EQ(d.score, -0.5 + 1.25 - 0.25);
+  EXPECT_TRUE(d.progressive);
+  EXPECT_NE(d.reason.find("\"^what if\" +1.25"), std::string::npos) << d.reason;
+  weights.ngram_window = 0;  // no words read: only the openings count
+  EXPECT_DOUBLE_EQ(route("What if Rome never fell?", weights).score, -0.5 + 1.25);
+}
+
 TEST(Router, ScoreIsBiasPlusWeightedCues) {
   RouterWeights weights;
   weights.bias = -0.5;
