@@ -10,6 +10,7 @@
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/remote_generation.hpp"
 #include "actors/telemetry.hpp"
 #include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
@@ -172,13 +173,7 @@ caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<cons
         result.timings.started_us = received_us;
         result.timings.queue_ms = static_cast<double>(received_us - in.envelope.sent_us) / 1000.0;
         if (!past_deadline(*task, result)) {
-          kernels::RemoteOptions options;
-          options.max_tokens = task->max_tokens;
-          options.temperature = task->temperature;
-          options.top_p = task->top_p;
-          options.seed = task->seed;
-          options.stop = expansion_stops(*task);
-          options.ignore_eos = task->ignore_eos;
+          const kernels::RemoteOptions options = remote_options(*task);
           try {
             kernels::RemoteGeneration g = engine->chat({{"user", expansion_prompt(*task)}}, options);
             result.text = expansion_text(*task, g.text);

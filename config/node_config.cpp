@@ -307,10 +307,6 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
     if (model->url.empty() && !model->api_key_env.empty())
       checks.fail(std::string(table) + ".api_key_env", std::string(table) + ".api_key_env",
                   "only used with " + std::string(table) + ".url (a remote engine's API key)");
-  // The sketch writer constrains the cloud model's next tokens to keep the numbered structure, which an
-  // HTTP API does not expose: remote engines serve an edge's expansions.
-  if (!raw.llm.url.empty())
-    checks.fail("llm.url", "llm.url", "remote engines serve edge expansions ([slm] url); the cloud's [llm] runs here");
 
   NodeConfig config = std::move(raw.config);
   config.source = source;

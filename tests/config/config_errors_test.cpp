@@ -57,8 +57,6 @@ const std::vector<Mistake> kMistakes = {
      10, "node.listen", "node.listen: expected an endpoint starting with tcp://, ipc:// or inproc://, got \"http://x:1\""},
     {"remote engine URL with another scheme", kCloud + "url = \"https://gpu:8080/v1\"\n", 6, 7, "llm.url",
      "llm.url: expected a URL starting with http://, got \"https://gpu:8080/v1\""},
-    {"remote engine for the cloud model", kCloud + "url = \"http://gpu:8080/v1\"\n", 6, 7, "llm.url",
-     "llm.url: remote engines serve edge expansions ([slm] url); the cloud's [llm] runs here"},
     {"API key variable without a remote engine", kCloud + "api_key_env = \"KEY\"\n", 6, 15, "llm.api_key_env",
      "llm.api_key_env: only used with llm.url (a remote engine's API key)"},
     // ---- unknown and missing names ----

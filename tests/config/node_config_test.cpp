@@ -73,6 +73,16 @@ TEST(NodeConfig, ARemoteEngineKeepsItsModelNameAsWritten) {
   EXPECT_EQ(c.slm->api_key_env, "BOARD_KEY");
 }
 
+TEST(NodeConfig, ACloudModelCanBeARemoteEngine) {
+  const NodeConfig c = parse("[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n[llm]\n"
+                             "url = \"http://gpu:8000/v1\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\napi_key_env = \"VLLM_KEY\"\n",
+                             "/etc/pice/cloud.toml");
+  ASSERT_TRUE(c.llm);
+  EXPECT_EQ(c.llm->url, "http://gpu:8000/v1");
+  EXPECT_EQ(c.llm->path, "Qwen/Qwen2.5-7B-Instruct");  // the server's name, not a file next to the config
+  EXPECT_EQ(c.llm->api_key_env, "VLLM_KEY");
+}
+
 TEST(NodeConfig, AllInOneWithEveryKeySet) {
   const NodeConfig c = parse(R"(
 [node]
