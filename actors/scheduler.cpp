@@ -9,11 +9,10 @@
 #include <map>
 
 #include "actors/cloud_actors.hpp"
-#include "actors/fleet.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
-#include "actors/request_plan.hpp"
+#include "actors/scheduler_policy.hpp"
 #include "actors/telemetry.hpp"
 
 namespace pice::actors {
@@ -26,11 +25,6 @@ constexpr const char* kCloudPlacement = "";  // a point placed on the cloud work
 // board attached, such a task is sent to it again a little later instead of giving the board up.
 constexpr int64_t kConnectGraceUs = 2'000'000;
 constexpr auto kResendDelay = std::chrono::milliseconds(50);
-constexpr double kLatencySmoothing = 0.3;      // weight of the newest sample in the recent latencies
-
-void smooth(double& average, double sample) {
-  average = average == 0 ? sample : average + kLatencySmoothing * (sample - average);
-}
 
 struct PointTask {
   messages::Envelope envelope;  // the ExpansionTask as sent
@@ -60,7 +54,7 @@ class Scheduler {
   Scheduler(caf::event_based_actor* self, config::NodeConfig config, std::shared_ptr<brokers::Pump> pump,
             caf::actor cloud_worker, caf::actor assembly)
       : self_(self), config_(std::move(config)), pump_(std::move(pump)), worker_(std::move(cloud_worker)),
-        assembly_(std::move(assembly)) {}
+        assembly_(std::move(assembly)), policy_(config_) {}
 
   void begin(const std::string& id, const std::string& peer, const std::string& client_id,
              const messages::Request& request, int64_t created_us) {
@@ -74,7 +68,7 @@ class Scheduler {
     state.request = request;
     state.created_us = created_us;
     ++requests_started_;
-    const Plan plan = plan_request(request, config_, load());
+    const Plan plan = policy_.plan(request);
     state.path = plan.path;
     ++requests_by_path_[std::string(path_name(plan.path))];
     spdlog::debug("scheduler: '{}' mode {} path {}: {}; {}", client_id, plan.mode, path_name(plan.path), plan.reason,
@@ -91,7 +85,7 @@ class Scheduler {
       return;
     }
     state.sketch_asked_us = messages::now_us();
-    ++cloud_queue_;
+    policy_.cloud_job_sent();
     self_->send(worker_, sketch_atom::value, sketch_job(id, state, plan.budget));
   }
 
@@ -116,7 +110,7 @@ class Scheduler {
     RequestState& state = it->second;
     if (!state.first_point_seen) {
       state.first_point_seen = true;
-      smooth(cloud_first_point_ms_, static_cast<double>(messages::now_us() - state.sketch_asked_us) / 1000.0);
+      policy_.first_point_after(static_cast<double>(messages::now_us() - state.sketch_asked_us) / 1000.0);
     }
     state.points.push_back(point.text);
     self_->send(assembly_, point_atom::value, id, point);
@@ -124,7 +118,7 @@ class Scheduler {
   }
 
   void on_sketched(const std::string& id, int total, const std::string& error, int tokens, int prompt_tokens) {
-    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, tokens));
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
@@ -158,7 +152,7 @@ class Scheduler {
     auto& result = std::get<messages::ExpansionResult>(envelope.body);
     auto it = requests_.find(envelope.request_id);
     if (it == requests_.end()) {  // a late duplicate of a finished request: its board is still one task lighter
-      fleet_.task_finished(result.node);
+      policy_.fleet().task_finished(result.node);
       return;
     }
     auto task = it->second.tasks.find(result.point_index);
@@ -168,17 +162,17 @@ class Scheduler {
                    envelope.task_id, result.point_index, envelope.sender);
       return;
     }
-    fleet_.task_finished(result.node);
+    policy_.fleet().task_finished(result.node);
     if (result.error.empty() && result.text.empty()) result.error = "an empty expansion";
     if (task->second.sent_us)
-      smooth(edge_point_ms_, static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
+      policy_.edge_result_after(static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
     self_->send(ensemble_, result_atom::value, std::move(envelope));
   }
 
   // A result from the cloud worker: the cloud has one job fewer.
   void on_cloud_result(messages::Envelope& envelope) {
     const auto& result = std::get<messages::ExpansionResult>(envelope.body);
-    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, result.tokens));
     if (!requests_.count(envelope.request_id)) return;
     self_->send(ensemble_, result_atom::value, std::move(envelope));
@@ -220,8 +214,8 @@ class Scheduler {
     }
     // Behind a broker the tasks socket is a DEALER: the board is the envelope's addressee.
     const std::string& board = peer.empty() ? envelope.to : peer;
-    const auto known = fleet_.boards().find(board);
-    if (why == "no such peer" && known != fleet_.boards().end() &&
+    const auto known = policy_.fleet().boards().find(board);
+    if (why == "no such peer" && known != policy_.fleet().boards().end() &&
         messages::now_us() - known->second.first_seen_us < kConnectGraceUs) {
       spdlog::debug("scheduler: board '{}' is not connected yet; sending task {} again shortly", board,
                     envelope.task_id);
@@ -229,7 +223,7 @@ class Scheduler {
       return;
     }
     spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, board, why);
-    fleet_.forget(board);
+    policy_.fleet().forget(board);
     if (auto it = requests_.find(envelope.request_id); it != requests_.end())
       if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
         redispatch(envelope.request_id, it->second, task->point_index);
@@ -247,13 +241,13 @@ class Scheduler {
 
   void tick() {
     const int64_t now = messages::now_us();
-    for (const auto& gone : fleet_.expire(now, int64_t{config_.fleet.board_timeout_ms} * 1000))
+    for (const auto& gone : policy_.fleet().expire(now, int64_t{config_.fleet.board_timeout_ms} * 1000))
       spdlog::info("scheduler: board '{}' silent for {} ms; forgotten", gone, config_.fleet.board_timeout_ms);
     for (auto& [id, state] : requests_)
       for (auto& [index, task] : state.tasks) {
         // The cloud worker is in this process: its jobs are late only because its queue is long.
         if (task.done || task.board == kCloudPlacement) continue;
-        bool board_gone = task.board != kCloudPlacement && !fleet_.knows(task.board);
+        bool board_gone = task.board != kCloudPlacement && !policy_.fleet().knows(task.board);
         if (board_gone || now > task.deadline_us) {
           spdlog::warn("scheduler: point {} of '{}' on '{}' {}; sending it again", index, state.client_request_id,
                        task.board.empty() ? "cloud" : task.board, board_gone ? "lost its board" : "passed its deadline");
@@ -262,7 +256,7 @@ class Scheduler {
       }
   }
 
-  size_t boards() const { return fleet_.size(); }
+  size_t boards() const { return policy_.fleet().size(); }
 
   void publish_telemetry() {
     messages::Telemetry t = telemetry_with_pump(config_.node_id, "cloud", pump_->stats());
@@ -276,10 +270,10 @@ class Scheduler {
     t.counters["cloud_tokens"] = cloud_tokens_;
     for (const auto& [path, n] : requests_by_path_) t.counters["requests_" + path] = n;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
-    t.gauges["cloud_queue"] = cloud_queue_;
-    t.gauges["cloud_first_point_ms"] = cloud_first_point_ms_;
-    t.gauges["edge_point_ms"] = edge_point_ms_;
-    t.gauges["boards"] = static_cast<double>(fleet_.size());
+    t.gauges["cloud_queue"] = policy_.cloud_queue();
+    t.gauges["cloud_first_point_ms"] = policy_.cloud_first_point_ms();
+    t.gauges["edge_point_ms"] = policy_.edge_point_ms();
+    t.gauges["boards"] = static_cast<double>(policy_.fleet().size());
     t.histograms["request_ms"] = request_ms_.snapshot();
     t.histograms["point_ms"] = point_ms_.snapshot();
     messages::Envelope env;
@@ -290,23 +284,6 @@ class Scheduler {
   void set_ensemble(caf::actor ensemble) { ensemble_ = std::move(ensemble); }
 
  private:
-  // The load a new request meets: the cloud's queue and recent latency, the room left on the boards.
-  LoadSnapshot load() const {
-    LoadSnapshot l;
-    l.cloud_queue = cloud_queue_;
-    l.cloud_first_point_ms = cloud_first_point_ms_;
-    l.edge_point_ms = edge_point_ms_;
-    l.boards = static_cast<int>(fleet_.size());
-    for (const auto& [id, board] : fleet_.boards()) {
-      const int limit = config_.scheduler.edge_queue_limit * std::max(1, board.last.batch_slots);
-      const int waiting = std::max(board.inflight, board.last.queue_depth);
-      if (waiting >= limit) continue;
-      ++l.open_boards;
-      l.edge_room += limit - waiting;
-    }
-    return l;
-  }
-
   SketchJob sketch_job(const std::string& id, const RequestState& state, const Budget& budget) const {
     const messages::Request& r = state.request;
     SketchJob job;
@@ -357,18 +334,13 @@ class Scheduler {
     ++task.attempts;
     ++points_dispatched_;
     if (task.attempts > 1) ++redispatches_;
-    // Sketch-cloud and direct answers run on the cloud; a point whose board failed may too.
-    const bool on_boards = state.path == Path::sketch || state.path == Path::direct_edge;
-    std::optional<std::string> board = on_boards ? fleet_.place(avoid) : std::nullopt;
-    if (board) {
+    if (std::optional<std::string> board = policy_.place_point(state.path, avoid)) {
       task.board = *board;
-      fleet_.task_sent(*board);
       task.envelope.to = *board;
       send_task(task.envelope);
     } else {
       task.board = kCloudPlacement;
       ++points_on_cloud_;
-      ++cloud_queue_;
       self_->send(worker_, expand_atom::value, task.envelope,
                   std::shared_ptr<const std::atomic<bool>>(state.cancelled));
     }
@@ -387,7 +359,7 @@ class Scheduler {
     auto t = state.tasks.find(index);
     if (t == state.tasks.end() || t->second.done) return;
     std::string previous = t->second.board;
-    fleet_.task_finished(previous);
+    policy_.fleet().task_finished(previous);
     dispatch(id, state, index, previous);
   }
 
@@ -421,10 +393,10 @@ class Scheduler {
       spdlog::warn("scheduler: heartbeat with no node id ignored");
       return;
     }
-    const auto known = fleet_.boards().find(hb.node_id);
-    if (hb.draining && known != fleet_.boards().end() && !known->second.last.draining)
+    const auto known = policy_.fleet().boards().find(hb.node_id);
+    if (hb.draining && known != policy_.fleet().boards().end() && !known->second.last.draining)
       spdlog::info("scheduler: board '{}' is draining; no more tasks go there", hb.node_id);
-    if (fleet_.heard(hb, messages::now_us()))
+    if (policy_.fleet().heard(hb, messages::now_us()))
       spdlog::info("scheduler: board '{}' attached ({} model{}: {})", hb.node_id, hb.models.size(),
                    hb.models.size() == 1 ? "" : "s", hb.models.empty() ? "-" : hb.models.front());
   }
@@ -435,7 +407,6 @@ class Scheduler {
   caf::actor worker_;
   caf::actor assembly_;
   caf::actor ensemble_;
-  Fleet fleet_;
   std::map<std::string, RequestState> requests_;
   uint64_t requests_started_ = 0, requests_finished_ = 0;
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
@@ -443,9 +414,7 @@ class Scheduler {
   LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
   uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0;
   std::map<std::string, uint64_t> requests_by_path_;
-  int cloud_queue_ = 0;               // jobs sent to the cloud worker and not yet answered
-  double cloud_first_point_ms_ = 0;   // recent time from asking for a sketch to its first point
-  double edge_point_ms_ = 0;          // recent time from dispatching a point to a board to its result
+  SchedulerPolicy policy_;  // the fleet, the cloud's queue, and every plan and placement made from them
 };
 
 }  // namespace
