@@ -3,9 +3,9 @@
 // (Llama 2 and 3, TinyLlama, SmolLM, Mistral: adjacent-pair rope, Llama 3's rope frequency factors
 // when the file has rope_freqs.weight) and `qwen2` (rotate-halves rope, biases on q, k and v).
 //
-// Weights stay in the memory-mapped GGUF file and are read in place, in any supported tensor type
-// (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K: see quant.hpp); only small vectors (norm weights) stored in
-// another type than F32 are converted at load. Other tensor types raise ModelError naming the tensor.
+// Weights stay in the GGUF bytes (read into memory, or mapped and locked: ModelOptions::load) and are
+// read in place, in any supported tensor type (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K: see quant.hpp);
+// only small vectors (norm weights, biases) stored in another type than F32 are converted at load. Other tensor types raise ModelError naming the tensor.
 #include <filesystem>
 #include <memory>
 #include <optional>

@@ -63,8 +63,10 @@ std::shared_ptr<const k::Model> load_reporting(const std::string& spec, const k:
 }
 
 std::string resident_text(const k::Model& model) {
+  const bool unlocked = !model.file().lock_error().empty();
   return megabytes(k::resident_bytes()) + " resident after loading with " +
-         std::string(k::load_mode_name(model.file().load_mode())) + " (file " + megabytes(model.file().file_size()) + ")";
+         std::string(k::load_mode_name(model.file().load_mode())) + (unlocked ? " (lock refused: pages not resident until read)" : "") +
+         " (file " + megabytes(model.file().file_size()) + ")";
 }
 
 }  // namespace
