@@ -15,6 +15,7 @@
 #include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
 #include "kernels/remote_engine.hpp"
+#include "kernels/resident_memory.hpp"
 #include "messages/envelope.hpp"
 
 namespace pice::actors {
@@ -240,6 +241,7 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
         // The engine decodes one sequence at a time: a batch is 1 while there is work, else 0.
         t.gauges["batch_size"] = load->queued.load() > 0 ? 1.0 : 0.0;
         t.gauges["kv_tokens_free"] = static_cast<double>(identity.context_tokens);
+        t.gauges["resident_mb"] = static_cast<double>(kernels::resident_bytes()) / (1 << 20);   // one small /proc read
         t.histograms["expand_ms"] = load->expand_ms.snapshot();
         t.histograms["queue_ms"] = load->queue_ms.snapshot();
         messages::Envelope env;

@@ -61,18 +61,27 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--seed", gen.seed, "Sampling seed")->capture_default_str();
   gen_cmd->add_flag("--ignore-eos", gen.ignore_eos, "Keep generating past end-of-sequence");
   gen_cmd->add_flag("--chat", gen.chat, "Send the prompt as a user message in the model's chat template");
+  gen_cmd->add_option("--load", gen.load, "read (into memory), mmap (mapped and locked), mmap-lock-required")
+      ->capture_default_str();
+  gen_cmd->add_option("--kv-window", gen.kv_window, "Bounded KV cache: recent positions kept (0: unbounded)")
+      ->capture_default_str();
+  gen_cmd->add_option("--kv-keep", gen.kv_keep, "Bounded KV cache: earlier positions kept by attention received")
+      ->capture_default_str();
 
   auto* model_cmd = app.add_subcommand("model", "Inspect or synthesise GGUF models");
   model_cmd->require_subcommand(1);
   SynthOptions synth;
   auto* synth_cmd = model_cmd->add_subcommand("synth", "Write a GGUF with deterministic random weights");
   synth_cmd->add_option("output", synth.output, "The file to write")->required();
-  synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b")->capture_default_str();
+  synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b, tiny-qwen2, qwen2-0.5b")
+      ->capture_default_str();
+  synth_cmd->add_option("--arch", synth.arch, "llama or qwen2 (default: the shape's)");
   synth_cmd->add_option("--type", synth.type, "f32, f16, bf16, q8_0, q4_0, q4_k, q6_k, q4_k_m (llama.cpp's mix)")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Weight seed")->capture_default_str();
-  std::string info_path;
+  ModelInfoOptions info;
   auto* info_cmd = model_cmd->add_subcommand("info", "Print a GGUF model's architecture, shape and vocabulary");
-  info_cmd->add_option("file", info_path, "GGUF file or synth:<shape>")->required();
+  info_cmd->add_option("file", info.path, "GGUF file or synth:<shape>")->required();
+  info_cmd->add_option("--load", info.load, "Also load the model (read, mmap, mmap-lock-required) and print its resident memory");
 
   TokenizeOptions tokenize;
   std::string tokenize_text, tokenize_file;
@@ -177,7 +186,7 @@ int main(int argc, char** argv) {
   }
   if (*gen_cmd) return run_generate(gen);
   if (*synth_cmd) return run_model_synth(synth);
-  if (*info_cmd) return run_model_info(info_path);
+  if (*info_cmd) return run_model_info(info);
   if (*top_cmd) return run_top(top);
   if (*eval_cmd) return run_eval(eval);
   if (*keygen_cmd) return run_keygen(keygen);

@@ -21,6 +21,7 @@
 #include "brokers/event_proxy.hpp"
 #include "kernels/model.hpp"
 #include "kernels/remote_engine.hpp"
+#include "kernels/resident_memory.hpp"
 #include "kernels/synth.hpp"
 
 namespace pice::actors {
@@ -28,9 +29,18 @@ namespace {
 
 std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& model, const char* role) {
   auto path = kernels::resolve_model_path(model.path);
-  auto loaded = kernels::Model::load(path, model.threads);
-  spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {}; {} threads)", role, loaded->name(), path.string(),
-               loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size, model.threads);
+  kernels::ModelOptions options;
+  options.threads = model.threads;
+  options.load = kernels::parse_load_mode(model.load).value_or(kernels::LoadMode::read);   // the config checked the name
+  options.kv = {model.kv_window, model.kv_keep};
+  auto loaded = kernels::Model::load(path, options);
+  spdlog::info("{} model: {} ({}; {}, {} layers, dim {}, vocab {}; {} threads; load {}, {:.0f} MiB resident{})", role,
+               loaded->name(), path.string(), loaded->hparams().arch, loaded->hparams().n_layers, loaded->hparams().dim,
+               loaded->hparams().vocab_size, model.threads, model.load,
+               static_cast<double>(kernels::resident_bytes()) / (1 << 20),
+               model.kv_window > 0 ? fmt::format("; kv cache bounded to {} recent + {} kept", model.kv_window, model.kv_keep) : "");
+  if (!loaded->file().lock_error().empty())
+    spdlog::warn("{} model: weights stay mapped but unlocked, the kernel may evict them: {}", role, loaded->file().lock_error());
   return loaded;
 }
 

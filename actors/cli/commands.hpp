@@ -23,18 +23,26 @@ struct GenerateOptions {
   uint64_t seed = 0;
   bool ignore_eos = false;
   bool chat = false;   // the prompt is a user message, rendered with the model's chat template
+  std::string load = "read";   // read | mmap | mmap-lock-required (kernels::parse_load_mode)
+  int kv_window = 0, kv_keep = 0;   // the bounded KV-cache policy (kernels::KvPolicy); 0: unbounded
 };
-// Prints only the generated text (then a newline); errors go to stderr.
+// Prints only the generated text (then a newline); errors, and the resident memory after the load,
+// go to stderr.
 int run_generate(const GenerateOptions& options);
 
 struct SynthOptions {
   std::string output;
   std::string shape = "tiny";
   std::string type = "f32";
+  std::string arch;   // llama | qwen2; empty: the shape's
   uint64_t seed = 1;
 };
 int run_model_synth(const SynthOptions& options);
-int run_model_info(const std::string& path);
+struct ModelInfoOptions {
+  std::string path;
+  std::string load;   // empty: only read the header; else load the model this way and print its resident memory
+};
+int run_model_info(const ModelInfoOptions& options);
 
 struct ServeOptions {
   std::string config_path;

@@ -55,6 +55,9 @@ const std::vector<Mistake> kMistakes = {
      "node.id", "node.id: expected a non-empty string"},
     {"endpoint with another scheme", "[node]\nrole = \"cloud\"\nlisten = \"http://x:1\"\n[llm]\nmodel = \"synth:demo\"\n", 3,
      10, "node.listen", "node.listen: expected an endpoint starting with tcp://, ipc:// or inproc://, got \"http://x:1\""},
+    {"model load mode not one of the modes", kCloud + "load = \"mlock\"\n", 6, 8, "llm.load",
+     "llm.load: expected one of \"read\", \"mmap\", \"mmap-lock-required\", got \"mlock\""},
+    {"negative kv window", kCloud + "kv_window = -4\n", 6, 13, "llm.kv_window", "llm.kv_window: expected 0..1048576, got -4"},
     {"remote engine URL with another scheme", kCloud + "url = \"https://gpu:8080/v1\"\n", 6, 7, "llm.url",
      "llm.url: expected a URL starting with http://, got \"https://gpu:8080/v1\""},
     {"API key variable without a remote engine", kCloud + "api_key_env = \"KEY\"\n", 6, 15, "llm.api_key_env",
@@ -117,6 +120,8 @@ const std::vector<Mistake> kMistakes = {
      "fleet.board_timeout_ms", "fleet.board_timeout_ms: must be greater than fleet.heartbeat_ms (1000), got 1000"},
     {"heartbeat not below the default board timeout", kCloud + "[fleet]\nheartbeat_ms = 5000\n", 7, 16,
      "fleet.heartbeat_ms", "fleet.heartbeat_ms: must be less than fleet.board_timeout_ms (3000), got 5000"},
+    {"kv_keep without a window", kCloud + "kv_keep = 32\n", 6, 11, "llm.kv_keep",
+     "llm.kv_keep: 32 needs llm.kv_window above 0 (the bounded cache's recent window)"},
     // ---- several mistakes: the first in the file is reported, not the first in the schema ----
     {"earliest mistake first", kCloud + "[expand]\nmax_tokens = 0\n[sketch]\nmin_points = 0\n", 7, 14,
      "expand.max_tokens", "expand.max_tokens: expected 1..8192, got 0"},
