@@ -301,6 +301,7 @@ int main(int argc, char** argv) {
           edge_tokens += o.edge_tokens;
           cloud_tokens += o.cloud_tokens;
         }
+        rows.flush();   // a run stopped early keeps every finished replay
         const double throughput = completed / wall_s;
         const double p95 = percentile(latency, 0.95);
         const double bytes_per_request = completed ? static_cast<double>(bytes) / completed : 0;
