@@ -82,24 +82,27 @@ class Scanner {
     }
   }
 
-  // "\" then only spaces and tabs to the end of the line: toml++ skips the whitespace that follows,
-  // across lines, and tests the first other character with its broken whitespace test.
+  // toml++ tests the character after a backslash in a multi-line basic string with its whitespace test,
+  // and after spaces and tabs the next one too; that test is undefined behaviour for most non-ASCII
+  // characters (it reaches an "unreachable" branch). A line-ending backslash skips the whitespace that
+  // follows, across lines, and the first other character meets the same test.
   void backslash_in_multiline() {
     advance();
-    size_t end = pos_;
-    while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t' || text_[end] == '\r')) ++end;
-    if (end >= text_.size() || text_[end] != '\n') {
-      if (pos_ < text_.size()) advance();   // an ordinary escape
-      return;
-    }
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' ||
-                                   text_[pos_] == '\n'))
+    const size_t after_backslash = pos_;
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) advance();
+    const bool spaced = pos_ != after_backslash;
+    const bool line_ending = pos_ < text_.size() && (text_[pos_] == '\n' || text_[pos_] == '\r');
+    while (line_ending && pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n'))
       advance();
     if (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) >= 0x80) {
       fail("non-ASCII character " + character_at(pos_) +
-           " first on the line after a line-ending backslash in a multi-line string; write it as an escape "
-           "(\\uXXXX) or move it after another character");
+           (line_ending ? " first on the line after a line-ending backslash" : " after a backslash") +
+           " in a multi-line string; write it as an escape (\\uXXXX) or put another character before it");
     }
+    // An ordinary escape: its letter (a quote too) is part of the string. After spaces that end no line
+    // toml++ reports the backslash itself.
+    if (!line_ending && !spaced && pos_ < text_.size()) advance();
   }
 
   // "U+00BA" for a well-formed UTF-8 sequence, else "byte 0xFF".

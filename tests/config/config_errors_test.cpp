@@ -194,6 +194,10 @@ TEST(ConfigErrors, NonAsciiWhereTomlExpectsWhitespaceIsRefusedBeforeParsing) {
        "non-ASCII character U+FEDC outside a string or comment"},
       // Upstream #190: U+00A7 first on the line after a line-ending backslash in a multi-line string.
       {"[node]\nid = \"\"\"\\\n\xc2\xa7\"\"\"\n", 3, 1, "non-ASCII character U+00A7 first on the line after a line-ending backslash"},
+      // CI's fuzzer: a non-ASCII character right after a backslash in a multi-line string, or after the
+      // spaces that follow one, meets toml++'s whitespace test too.
+      {"[node]\nid = \"\"\"\\\xc3\xa9\"\"\"\n", 2, 10, "non-ASCII character U+00E9 after a backslash in a multi-line string"},
+      {"[node]\nid = \"\"\"\\  \xc3\xa9\"\"\"\n", 2, 12, "non-ASCII character U+00E9 after a backslash in a multi-line string"},
       {"[node]\nrole = \"cloud\" \xe2\x80\x80\n", 2, 16, "non-ASCII character U+2000 outside a string or comment"},
       {"[log]\nlevel = \"info\"\xff\n", 2, 15, "non-ASCII character byte 0xFF outside"},
   };
@@ -214,6 +218,11 @@ TEST(ConfigErrors, NonAsciiWhereTomlExpectsWhitespaceIsRefusedBeforeParsing) {
                               "test.toml");
   EXPECT_EQ(ok.node_id, "b\xc3\xa9-\xc2\xba");
   EXPECT_EQ(ok.llm->path, "synth:demo");
+  // An escape's own letter, a quote too, may be followed by any character.
+  const NodeConfig escaped = parse("[node]\nid = \"\"\"q\\\"\xc3\xa9\\t\xc2\xba\"\"\"\nrole = \"cloud\"\n"
+                                   "listen = 'tcp://127.0.0.1:7700'\n[llm]\nmodel = \"synth:demo\"\n",
+                                   "test.toml");
+  EXPECT_EQ(escaped.node_id, "q\"\xc3\xa9\t\xc2\xba");
 }
 
 TEST(ConfigErrors, MissingFile) {

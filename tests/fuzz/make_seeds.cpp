@@ -51,17 +51,62 @@ void message_seeds() {
     e.body = std::move(body);
     write_seed("messages", name, m::encode(e));
   };
-  send("request", m::Request{"How do I improve my sleep?", "pice", 4, 6, 48, 0.8, 0.95, 7});
+  // Fields are set by name, every one of them, so the seeds carry the newer fields too (stop strings,
+  // the plan's path, histograms) and a field added later shows up here as a choice, not a silent default.
+  m::Request request;
+  request.question = "How do I improve my sleep?";
+  request.mode = "pice";
+  request.max_points = 4;
+  request.max_words_per_point = 6;
+  request.max_tokens_per_point = 48;
+  request.temperature = 0.8;
+  request.top_p = 0.95;
+  request.seed = 7;
+  request.stop = {"\n\n"};
+  send("request", request);
   send("sketch_point", m::SketchPoint{2, "Keep a regular schedule", false});
-  send("expansion_task", m::ExpansionTask{"How do I improve my sleep?", {"Keep a schedule", "Dark room"}, 1,
-                                          "Dark room", 48, 0.8, 0.95, 7, 1763790060000000});
+  m::ExpansionTask task;
+  task.question = request.question;
+  task.sketch = {"Keep a schedule", "Dark room"};
+  task.point_index = 1;
+  task.point = "Dark room";
+  task.max_tokens = 48;
+  task.temperature = 0.8;
+  task.top_p = 0.95;
+  task.seed = 7;
+  task.deadline_us = 1763790060000000;
+  task.stop = {"\n\n"};
+  send("expansion_task", task);
   send("expansion_result", m::ExpansionResult{1, "Blackout curtains help.", 5, -1.25, "synth:demo", "edge-a-1",
                                               {1.5, 3.25, 40.0}, ""});
-  send("answer_chunk", m::AnswerChunk{m::ChunkKind::expansion, 1, "Blackout curtains help.", "edge-a-1",
-                                      "synth:demo", 0.5, 2, 123.5, "pice"});
-  send("answer_done", m::AnswerChunk{m::ChunkKind::done, -1, "", "", "", 0, 2, 456.0, "pice"});
+  m::AnswerChunk chunk;
+  chunk.kind = m::ChunkKind::expansion;
+  chunk.point_index = 1;
+  chunk.text = "Blackout curtains help.";
+  chunk.node = "edge-a-1";
+  chunk.model = "synth:demo";
+  chunk.score = 0.5;
+  chunk.total_points = 2;
+  chunk.elapsed_ms = 123.5;
+  chunk.mode = "pice";
+  chunk.path = "sketch";
+  chunk.reason = "router: list-like";
+  chunk.budget_points = 2;
+  send("answer_chunk", chunk);
+  m::AnswerChunk done = chunk;
+  done.kind = m::ChunkKind::done;
+  done.point_index = -1;
+  done.text = done.node = done.model = "";
+  done.elapsed_ms = 456.0;
+  send("answer_done", done);
   send("heartbeat", m::Heartbeat{"edge-a-1", "edge", {"synth:demo"}, 4, 1, 35.5, 4096, "0.1.0"});
-  send("telemetry", m::Telemetry{"cloud-host-4242", {{"requests", 12}, {"rejected", 1}}, {{"queue_depth", 0.5}}, "cloud"});
+  m::Telemetry telemetry;
+  telemetry.node_id = "cloud-host-4242";
+  telemetry.counters = {{"requests", 12}, {"rejected", 1}};
+  telemetry.gauges = {{"queue_depth", 0.5}};
+  telemetry.role = "cloud";
+  telemetry.histograms["request_ms"] = m::Histogram{{10, 100}, {1, 2, 0}, 95.5, 3};
+  send("telemetry", telemetry);
 }
 
 // ---- gguf: small files from GgufWriter ------------------------------------------------------------
