@@ -1,6 +1,7 @@
 #include "config/toml_text_check.hpp"
 
 #include <cstdio>
+#include <vector>
 
 #include "config/config_error.hpp"
 
@@ -17,28 +18,90 @@ class Scanner {
       const char c = text_[pos_];
       if (c == '#') {
         skip_until_newline();
-      } else if ((c == '"' || c == '\'') && opens_string()) {
+      } else if ((c == '"' || c == '\'') && token_start_) {
         string(c);
-        last_ = c;
+        token_start_ = false;
       } else if (static_cast<unsigned char>(c) >= 0x80) {
         fail("non-ASCII character " + character_at(pos_) +
              " outside a string or comment (TOML allows it only inside strings and comments)");
       } else {
-        if (c != ' ' && c != '\t' && c != '\r') last_ = c;
+        if (c != ' ' && c != '\t' && c != '\r') punctuation(c);
         advance();
       }
     }
   }
 
  private:
-  bool at(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
+  // Where a quote may open a string. A quote opens one only where TOML's grammar puts a key or a value:
+  // a key at the start of a line, after '{', after ',' in an inline table, after '.' in a key, in a
+  // table header; a value after the '=' that ends a key, after '[' or ',' in an array. Anywhere else
+  // (`1"..."`, `a = 0 = "..."`) toml++ reads the quote as part of a bad value and tests every character
+  // up to the next terminator for whitespace, so what follows counts as outside a string. A mistake
+  // here can only refuse a config (a quote taken for no string), never let one through.
+  enum class Context { top, header, array, inline_table };
+  struct Open {
+    Context context;
+    bool in_value = false;   // top level and inline tables: past the key's '='
+  };
 
-  // A quote starts a string only where TOML's grammar puts one: a key at the start of a line or after
-  // '{', ',', '.' or '['; a value after '=', '[' or ','. Elsewhere (1"...") toml++ reads it as part of
-  // a bad value, testing every character for whitespace, so what follows counts as outside a string.
-  bool opens_string() const {
-    return last_ == '\n' || last_ == '=' || last_ == '[' || last_ == ',' || last_ == '{' || last_ == '.';
+  void punctuation(char c) {
+    Open& open = opened_.back();
+    const bool key_position =
+        open.context == Context::header ||
+        ((open.context == Context::top || open.context == Context::inline_table) && !open.in_value);
+    const bool was_token_start = token_start_;
+    token_start_ = false;
+    switch (c) {
+      case '\n':
+        if (open.context == Context::top) {
+          open.in_value = false;
+          token_start_ = true;
+        } else {
+          token_start_ = was_token_start;   // arrays span lines; a line break is only whitespace there
+        }
+        break;
+      case '=':
+        if (key_position && open.context != Context::header) {
+          open.in_value = true;
+          token_start_ = true;
+        }
+        break;
+      case '.':
+        token_start_ = key_position;
+        break;
+      case ',':
+        if (open.context == Context::inline_table) open.in_value = false;
+        token_start_ = open.context == Context::array || open.context == Context::inline_table;
+        break;
+      case '[':
+        if (open.context == Context::top && !open.in_value && was_token_start) {
+          opened_.push_back({Context::header});
+          token_start_ = true;
+        } else if (open.context == Context::header && was_token_start) {
+          token_start_ = true;   // the second bracket of [[an array of tables]]
+        } else if (was_token_start && !key_position) {
+          opened_.push_back({Context::array});
+          token_start_ = true;
+        }
+        break;
+      case '{':
+        if (was_token_start && !key_position) {
+          opened_.push_back({Context::inline_table});
+          token_start_ = true;
+        }
+        break;
+      case ']':
+        if (open.context == Context::array || open.context == Context::header) opened_.pop_back();
+        break;
+      case '}':
+        if (open.context == Context::inline_table) opened_.pop_back();
+        break;
+      default:
+        break;
+    }
   }
+
+  bool at(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
 
   // One byte; lines and columns count characters (continuation bytes do not move the column).
   void advance() {
@@ -53,7 +116,6 @@ class Scanner {
 
   void skip_until_newline() {
     while (pos_ < text_.size() && text_[pos_] != '\n') advance();
-    last_ = '\n';
   }
 
   // A string opened by `quote` at pos_; an unterminated one ends at the newline (toml++ reports it).
@@ -132,7 +194,8 @@ class Scanner {
   size_t pos_ = 0;
   uint32_t line_ = 1;
   uint32_t column_ = 1;
-  char last_ = '\n';   // the last character outside strings and comments other than spaces and tabs
+  std::vector<Open> opened_{{Context::top}};   // the brackets open around pos_, innermost last
+  bool token_start_ = true;   // a key or value may start here (after spaces and tabs)
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/node_config.hpp"
+#include "config/toml_text_check.hpp"
 
 namespace pice::config {
 namespace {
@@ -198,6 +199,9 @@ TEST(ConfigErrors, NonAsciiWhereTomlExpectsWhitespaceIsRefusedBeforeParsing) {
       // spaces that follow one, meets toml++'s whitespace test too.
       {"[node]\nid = \"\"\"\\\xc3\xa9\"\"\"\n", 2, 10, "non-ASCII character U+00E9 after a backslash in a multi-line string"},
       {"[node]\nid = \"\"\"\\  \xc3\xa9\"\"\"\n", 2, 12, "non-ASCII character U+00E9 after a backslash in a multi-line string"},
+      // CI's fuzzer again: a second '=' ends no key, so the quote after it opens no string for toml++.
+      {"nbo=0=\"\xef\xb8\xbfi", 1, 8, "non-ASCII character U+FE3F outside a string or comment"},
+      {"[node]\nid = [\"a\"] \"\xc3\xa9\"\n", 2, 13, "non-ASCII character U+00E9 outside a string or comment"},
       {"[node]\nrole = \"cloud\" \xe2\x80\x80\n", 2, 16, "non-ASCII character U+2000 outside a string or comment"},
       {"[log]\nlevel = \"info\"\xff\n", 2, 15, "non-ASCII character byte 0xFF outside"},
   };
@@ -218,6 +222,11 @@ TEST(ConfigErrors, NonAsciiWhereTomlExpectsWhitespaceIsRefusedBeforeParsing) {
                               "test.toml");
   EXPECT_EQ(ok.node_id, "b\xc3\xa9-\xc2\xba");
   EXPECT_EQ(ok.llm->path, "synth:demo");
+  // Strings in every place TOML puts one: quoted keys, dotted and in headers, arrays over lines with
+  // comments, inline tables, arrays of tables.
+  EXPECT_NO_THROW(check_toml_text("[\"t\xc3\xa9\".'k\xc3\xa9']\na.\"b\xc3\xa9\" = [ # \xc2\xa7\n  \"x\xc3\xa9\",\n  'y\xc3\xa9',\n]\n"
+                                  "t = { \"k\xc3\xa9\" = \"v\xc3\xa9\", n = [\"\xc3\xa9\"] }\n[[\"a\xc3\xa9\"]]\nz = \"\xc3\xa9\"\n",
+                                  "test.toml"));
   // An escape's own letter, a quote too, may be followed by any character.
   const NodeConfig escaped = parse("[node]\nid = \"\"\"q\\\"\xc3\xa9\\t\xc2\xba\"\"\"\nrole = \"cloud\"\n"
                                    "listen = 'tcp://127.0.0.1:7700'\n[llm]\nmodel = \"synth:demo\"\n",
