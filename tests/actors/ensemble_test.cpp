@@ -158,7 +158,7 @@ TEST(Ensemble, PointsCompleteWithoutTheLateCopyAndKeepTheBestScore) {
   EXPECT_EQ(late.tasks(), static_cast<int>(answer.points.size()));
   // Its answers do arrive (and are dropped): the node goes on serving.
   EXPECT_TRUE(wait_until([&] { return late.answered() == late.tasks(); }, std::chrono::seconds(60)));
-  request.question = "Still there?";
+  request.question = "What are some tips for staying focused at work?";   // list-like: the router sketches it
   request.ensemble = 1;   // a request may ask for fewer copies than the node's k
   const actors::Answer single = client.ask(request, 240000);
   ASSERT_TRUE(single.complete()) << single.error;
