@@ -13,6 +13,7 @@
 
 namespace pice::kernels {
 class Model;
+class RemoteEngine;
 }
 
 namespace pice::actors {
@@ -41,5 +42,11 @@ caf::behavior assembly(caf::event_based_actor* self, std::shared_ptr<brokers::Pu
 // streaming each point back to the sender, and expands points no board could take.
 caf::behavior cloud_worker(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
                            std::string node_id);
+
+// The same jobs and replies as cloud_worker, written by a remote engine ([llm] url): the server's
+// streaming chat completions, so sketch points still leave one by one as the server writes them
+// (actors/remote_generation.hpp says what degrades). Detached: its HTTP calls block.
+caf::behavior remote_cloud_worker(caf::event_based_actor* self, std::shared_ptr<const kernels::RemoteEngine> engine,
+                                  std::string node_id);
 
 }  // namespace pice::actors

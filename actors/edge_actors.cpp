@@ -11,10 +11,12 @@
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/remote_generation.hpp"
 #include "actors/telemetry.hpp"
 #include "kernels/batch_generator.hpp"
 #include "kernels/model.hpp"
 #include "kernels/remote_engine.hpp"
+#include "kernels/resident_memory.hpp"
 #include "messages/envelope.hpp"
 
 namespace pice::actors {
@@ -177,13 +179,7 @@ caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<cons
           // Its heartbeats announce no vocabulary, so a scheduler sends it text; ids cannot be read here.
           result.error = "the task is token ids, and a remote engine reads only text";
         } else if (!past_deadline(*task, result)) {
-          kernels::RemoteOptions options;
-          options.max_tokens = task->max_tokens;
-          options.temperature = task->temperature;
-          options.top_p = task->top_p;
-          options.seed = task->seed;
-          options.stop = expansion_stops(*task);
-          options.ignore_eos = task->ignore_eos;
+          const kernels::RemoteOptions options = remote_options(*task);
           try {
             kernels::RemoteGeneration g = engine->chat({{"user", expansion_prompt(*task)}}, options);
             result.text = expansion_text(*task, g.text);
@@ -251,6 +247,7 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
         // The engine decodes one sequence at a time: a batch is 1 while there is work, else 0.
         t.gauges["batch_size"] = load->queued.load() > 0 ? 1.0 : 0.0;
         t.gauges["kv_tokens_free"] = static_cast<double>(identity.context_tokens);
+        t.gauges["resident_mb"] = static_cast<double>(kernels::resident_bytes()) / (1 << 20);   // one small /proc read
         t.histograms["expand_ms"] = load->expand_ms.snapshot();
         t.histograms["queue_ms"] = load->queue_ms.snapshot();
         messages::Envelope env;

@@ -163,4 +163,46 @@ std::string read_text_file(const std::filesystem::path& path) {
   return content.str();
 }
 
+namespace {
+
+std::string first_line_lowercase(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::string line(text.substr(0, text.find('\n')));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  for (char& c : line)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return line;
+}
+
+std::vector<std::string> plain_lines(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(text.substr(start, end - start));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) out.push_back(std::move(line));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> read_question_file(const std::filesystem::path& path) {
+  const std::string text = read_text_file(path);
+  const std::string header = first_line_lowercase(text);
+  std::vector<std::string> questions;
+  if (header == "label;request") {
+    for (auto& q : parse_labelled_csv(text, path.string())) questions.push_back(std::move(q.question));
+  } else if (header == "request") {
+    const auto records = parse_csv(text, kNoSeparator, path.string());
+    for (size_t r = 1; r < records.size(); ++r) questions.push_back(records[r].fields.at(0));
+  } else {
+    questions = plain_lines(text);
+  }
+  return questions;
+}
+
 }  // namespace pice::actors

@@ -44,6 +44,11 @@ std::vector<LabelledQuestion> parse_labelled_csv(std::string_view text, std::str
 // parse_labelled_csv on a file's content; throws CsvError when the file cannot be read.
 std::vector<LabelledQuestion> read_labelled_csv(const std::filesystem::path& path);
 
+// The questions of a file, by its first line: a labelled CSV (`label;request`), a one-column CSV
+// (`request`), or else plain text with one question per line (blank lines skipped). Used by `pice route`
+// and `pice sim`; throws CsvError naming the file and line.
+std::vector<std::string> read_question_file(const std::filesystem::path& path);
+
 // The whole content of a file; throws CsvError naming the file when it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 

@@ -61,18 +61,27 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--seed", gen.seed, "Sampling seed")->capture_default_str();
   gen_cmd->add_flag("--ignore-eos", gen.ignore_eos, "Keep generating past end-of-sequence");
   gen_cmd->add_flag("--chat", gen.chat, "Send the prompt as a user message in the model's chat template");
+  gen_cmd->add_option("--load", gen.load, "read (into memory), mmap (mapped and locked), mmap-lock-required")
+      ->capture_default_str();
+  gen_cmd->add_option("--kv-window", gen.kv_window, "Bounded KV cache: recent positions kept (0: unbounded)")
+      ->capture_default_str();
+  gen_cmd->add_option("--kv-keep", gen.kv_keep, "Bounded KV cache: earlier positions kept by attention received")
+      ->capture_default_str();
 
   auto* model_cmd = app.add_subcommand("model", "Inspect or synthesise GGUF models");
   model_cmd->require_subcommand(1);
   SynthOptions synth;
   auto* synth_cmd = model_cmd->add_subcommand("synth", "Write a GGUF with deterministic random weights");
   synth_cmd->add_option("output", synth.output, "The file to write")->required();
-  synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b")->capture_default_str();
+  synth_cmd->add_option("--shape", synth.shape, "tiny, demo, edge-135m, edge-0.5b, cloud-1.5b, tiny-qwen2, qwen2-0.5b")
+      ->capture_default_str();
+  synth_cmd->add_option("--arch", synth.arch, "llama or qwen2 (default: the shape's)");
   synth_cmd->add_option("--type", synth.type, "f32, f16, bf16, q8_0, q4_0, q4_k, q6_k, q4_k_m (llama.cpp's mix)")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Weight seed")->capture_default_str();
-  std::string info_path;
+  ModelInfoOptions info;
   auto* info_cmd = model_cmd->add_subcommand("info", "Print a GGUF model's architecture, shape and vocabulary");
-  info_cmd->add_option("file", info_path, "GGUF file or synth:<shape>")->required();
+  info_cmd->add_option("file", info.path, "GGUF file or synth:<shape>")->required();
+  info_cmd->add_option("--load", info.load, "Also load the model (read, mmap, mmap-lock-required) and print its resident memory");
 
   TokenizeOptions tokenize;
   std::string tokenize_text, tokenize_file;
@@ -130,6 +139,38 @@ int main(int argc, char** argv) {
   drain_cmd->add_option("--node", drain.node, "The board's node id")->required();
   drain_cmd->add_option("--timeout-ms", drain.timeout_ms, "Give up after this long")->capture_default_str();
 
+  SimOptions sim;
+  auto* sim_cmd = app.add_subcommand("sim", "Simulate the scheduler's policy: modes x boards x arrival rates");
+  sim_cmd->add_option("--config,-c", sim.config_path, "A cloud node's TOML ([scheduler], [sketch], [expand], [fleet])");
+  sim_cmd->add_option("--modes", sim.modes, "Modes, comma-separated")->delimiter(',')
+      ->check(CLI::IsMember({"pice", "sot", "route", "cloud-only"}))->capture_default_str();
+  sim_cmd->add_option("--boards", sim.boards, "Board counts, comma-separated")->delimiter(',')
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  sim_cmd->add_option("--rates", sim.rates, "Offered requests/s, comma-separated (Poisson)")->delimiter(',')
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  sim_cmd->add_option("--requests", sim.requests, "Requests per run")->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  sim_cmd->add_option("--seed", sim.seed, "Arrival and question seed")->capture_default_str();
+  sim_cmd->add_option("--profile", sim.profile_path, "Engine profile CSV (default: the built-in one)");
+  sim_cmd->add_option("--cloud-engine", sim.cloud_engine, "Cloud model in the profile")->capture_default_str();
+  sim_cmd->add_option("--cloud-threads", sim.cloud_threads, "Cloud model's threads in the profile")->capture_default_str();
+  sim_cmd->add_option("--edge-engine", sim.edge_engine, "Boards' model in the profile")->capture_default_str();
+  sim_cmd->add_option("--edge-threads", sim.edge_threads, "Boards' threads in the profile")->capture_default_str();
+  sim_cmd->add_option("--board-speed", sim.board_speeds, "Board speeds relative to the profile, cycled over boards")
+      ->delimiter(',')->check(CLI::PositiveNumber)->capture_default_str();
+  sim_cmd->add_option("--edge-cores", sim.edge_cores, "Cores the boards share (0: one each)")->capture_default_str();
+  sim_cmd->add_option("--rtt-ms", sim.rtt_ms, "Cloud-edge round trip")->capture_default_str();
+  sim_cmd->add_option("--mbit", sim.mbit_per_s, "Cloud-edge link rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sim_cmd->add_option("--questions", sim.questions_path, "Questions: labelled CSV, one-column CSV or one per line");
+  sim_cmd->add_option("--direct-tokens", sim.direct_tokens, "Tokens of a direct answer (0: [scheduler] direct_max_tokens)");
+  sim_cmd->add_option("--point-tokens", sim.point_tokens, "Tokens of an expansion (0: [expand] max_tokens)");
+  sim_cmd->add_option("--tokens-per-word", sim.tokens_per_word, "Sketch tokens per word")->capture_default_str();
+  sim_cmd->add_option("--prompt-tokens", sim.prompt_tokens, "Prompt tokens around a question")->capture_default_str();
+  sim_cmd->add_option("--expand-prompt-tokens", sim.expand_prompt_tokens, "Prompt tokens around an expansion's inputs")
+      ->capture_default_str();
+  sim_cmd->add_option("--csv", sim.csv_path, "Write one row per run here");
+  sim_cmd->add_flag("--print-profile", sim.print_profile, "Print the built-in engine profile (CSV) and exit");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) {
@@ -145,11 +186,12 @@ int main(int argc, char** argv) {
   }
   if (*gen_cmd) return run_generate(gen);
   if (*synth_cmd) return run_model_synth(synth);
-  if (*info_cmd) return run_model_info(info_path);
+  if (*info_cmd) return run_model_info(info);
   if (*top_cmd) return run_top(top);
   if (*eval_cmd) return run_eval(eval);
   if (*keygen_cmd) return run_keygen(keygen);
   if (*drain_cmd) return run_drain(drain);
+  if (*sim_cmd) return run_sim(sim);
   if (*tokenize_cmd) {
     if (tokenize_text.empty() == tokenize_file.empty()) {
       std::cerr << "pice tokenize: give exactly one of --text and --file\n";

@@ -22,6 +22,7 @@
 #include "brokers/event_proxy.hpp"
 #include "kernels/model.hpp"
 #include "kernels/remote_engine.hpp"
+#include "kernels/resident_memory.hpp"
 #include "kernels/synth.hpp"
 
 namespace pice::actors {
@@ -29,9 +30,18 @@ namespace {
 
 std::shared_ptr<const kernels::Model> load_model(const config::ModelConfig& model, const char* role) {
   auto path = kernels::resolve_model_path(model.path);
-  auto loaded = kernels::Model::load(path, model.threads);
-  spdlog::info("{} model: {} ({}; {} layers, dim {}, vocab {}; {} threads)", role, loaded->name(), path.string(),
-               loaded->hparams().n_layers, loaded->hparams().dim, loaded->hparams().vocab_size, model.threads);
+  kernels::ModelOptions options;
+  options.threads = model.threads;
+  options.load = kernels::parse_load_mode(model.load).value_or(kernels::LoadMode::read);   // the config checked the name
+  options.kv = {model.kv_window, model.kv_keep};
+  auto loaded = kernels::Model::load(path, options);
+  spdlog::info("{} model: {} ({}; {}, {} layers, dim {}, vocab {}; {} threads; load {}, {:.0f} MiB resident{})", role,
+               loaded->name(), path.string(), loaded->hparams().arch, loaded->hparams().n_layers, loaded->hparams().dim,
+               loaded->hparams().vocab_size, model.threads, model.load,
+               static_cast<double>(kernels::resident_bytes()) / (1 << 20),
+               model.kv_window > 0 ? fmt::format("; kv cache bounded to {} recent + {} kept", model.kv_window, model.kv_keep) : "");
+  if (!loaded->file().lock_error().empty())
+    spdlog::warn("{} model: weights stay mapped but unlocked, the kernel may evict them: {}", role, loaded->file().lock_error());
   return loaded;
 }
 
@@ -44,17 +54,36 @@ struct EdgeEngine {
   std::string name() const { return model ? model->name() : remote->name(); }
 };
 
+// A remote engine for [llm] or [slm] url; the API key from the variable api_key_env names.
+std::shared_ptr<const kernels::RemoteEngine> load_remote_engine(const config::ModelConfig& model, const char* role) {
+  std::string key;
+  if (!model.api_key_env.empty()) {
+    const char* value = std::getenv(model.api_key_env.c_str());
+    if (value) key = value;
+    else spdlog::warn("{} model: {} is not set; the remote engine is asked without an API key", role, model.api_key_env);
+  }
+  return std::make_shared<const kernels::RemoteEngine>(kernels::RemoteEngineConfig{model.url, model.path, key, 300000});
+}
+
 EdgeEngine load_edge_engine(const config::ModelConfig& slm) {
   if (slm.url.empty()) return {load_model(slm, "edge"), nullptr, 1};
-  std::string key;
-  if (!slm.api_key_env.empty()) {
-    const char* value = std::getenv(slm.api_key_env.c_str());
-    if (value) key = value;
-    else spdlog::warn("edge model: {} is not set; the remote engine is asked without an API key", slm.api_key_env);
-  }
-  auto remote = std::make_shared<const kernels::RemoteEngine>(kernels::RemoteEngineConfig{slm.url, slm.path, key, 300000});
+  auto remote = load_remote_engine(slm, "edge");
   spdlog::info("edge model: remote engine {} ({} request(s) at a time)", remote->name(), slm.threads);
   return {nullptr, std::move(remote), slm.threads};
+}
+
+// What a cloud runs: a model of its own, or a remote engine ([llm] url) whose streaming chat
+// completions write the sketches, direct answers and fallback expansions.
+struct CloudEngine {
+  std::shared_ptr<const kernels::Model> model;
+  std::shared_ptr<const kernels::RemoteEngine> remote;
+};
+
+CloudEngine load_cloud_engine(const config::ModelConfig& llm) {
+  if (llm.url.empty()) return {load_model(llm, "cloud"), nullptr};
+  auto remote = load_remote_engine(llm, "cloud");
+  spdlog::info("cloud model: remote engine {} (streaming chat completions)", remote->name());
+  return {nullptr, std::move(remote)};
 }
 
 // Where a cloud's sockets go. On its own (node.listen) it binds every service endpoint and runs the
@@ -88,14 +117,17 @@ struct CloudEndpoints {
 // sockets are added with handlers that deliver to those actors, and only then started.
 class CloudPart {
  public:
-  CloudPart(caf::actor_system& system, const config::NodeConfig& config, std::shared_ptr<const kernels::Model> llm)
+  CloudPart(caf::actor_system& system, const config::NodeConfig& config, CloudEngine llm)
       : pump_(std::make_shared<brokers::Pump>(config.node_id)), endpoints_(config) {
     if (endpoints_.own)
       proxy_.emplace(config.node_id, std::vector<std::string>{endpoints_.own->events, endpoints_.events_in},
                      std::vector<std::string>{endpoints_.own->monitor, endpoints_.events_out});
     assembly_ = system.spawn(assembly, pump_, config.node_id);
-    auto codec = std::make_shared<const TokenCodec>(llm->tokenizer());
-    worker_ = system.spawn<caf::detached>(cloud_worker, std::move(llm), config.node_id);
+    // Tasks to boards that share the cloud model's vocabulary go as token ids; a remote engine's
+    // vocabulary is unknown here, so its cloud sends text.
+    auto codec = llm.model ? std::make_shared<const TokenCodec>(llm.model->tokenizer()) : nullptr;
+    worker_ = llm.remote ? system.spawn<caf::detached>(remote_cloud_worker, std::move(llm.remote), config.node_id)
+                         : system.spawn<caf::detached>(cloud_worker, std::move(llm.model), config.node_id);
     scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_, std::move(codec));
     gateway_ = system.spawn(gateway, pump_, config.node_id, scheduler_);
 
@@ -270,7 +302,7 @@ class RunningNode final : public Node {
     using config::Role;
     if (config.role == Role::broker) broker_ = std::make_unique<BrokerPart>(system_, config);
     if (config.role == Role::cloud || config.role == Role::all_in_one)
-      cloud_ = std::make_unique<CloudPart>(system_, config, load_model(*config.llm, "cloud"));
+      cloud_ = std::make_unique<CloudPart>(system_, config, load_cloud_engine(*config.llm));
     if (config.role == Role::edge) {
       edges_.push_back(std::make_unique<EdgePart>(system_, config, load_edge_engine(*config.slm), config.node_id,
                                                   config.connect));

@@ -268,4 +268,23 @@ RouterFeatureVector extract_router_features(std::string_view question) {
   return f;
 }
 
+std::vector<std::string> router_ngrams(std::string_view question, size_t window) {
+  const Words words = question_words(question);
+  const size_t n = std::min(words.size(), window);
+  std::vector<std::string> grams;
+  grams.reserve(2 * n + 3);
+  std::string opening = "^";
+  for (size_t i = 0; i < std::min<size_t>(3, words.size()); ++i) {
+    opening += (i ? " " : "") + words[i];
+    grams.push_back(opening);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    grams.push_back(words[i]);
+    if (i + 1 < n) grams.push_back(words[i] + " " + words[i + 1]);
+  }
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
 }  // namespace pice::actors

@@ -46,6 +46,13 @@ const std::array<RouterFeatureInfo, kRouterFeatureCount>& router_feature_info();
 
 RouterFeatureVector extract_router_features(std::string_view question);
 
+// The word n-grams the router's learned part reads (router.hpp): every distinct unigram and bigram of
+// the first `window` words (a long post's opening carries its request; its tail is mostly quoted
+// detail), plus the opening one, two and three words marked with "^" ("^what are"), since the form of
+// a question lives in its first words. Sorted and without duplicates: presence, not counts. The window
+// is part of the fitted model (router_weights.inc), chosen by cross-validation.
+std::vector<std::string> router_ngrams(std::string_view question, size_t window);
+
 // The question as lower-case words: runs of letters and digits (other UTF-8 bytes count as letters),
 // with an inner apostrophe kept ("what's", ’ read as ') and "++" or "#" kept on a word ("c++", "c#").
 std::vector<std::string> question_words(std::string_view text);

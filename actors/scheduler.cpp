@@ -15,11 +15,10 @@
 
 #include "actors/cloud_actors.hpp"
 #include "actors/compact_messages.hpp"
-#include "actors/fleet.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
-#include "actors/request_plan.hpp"
+#include "actors/scheduler_policy.hpp"
 #include "actors/telemetry.hpp"
 
 namespace pice::actors {
@@ -32,12 +31,7 @@ constexpr const char* kCloudPlacement = "";  // a point placed on the cloud work
 // board attached, such a task is sent to it again a little later instead of giving the board up.
 constexpr int64_t kConnectGraceUs = 2'000'000;
 constexpr auto kResendDelay = std::chrono::milliseconds(50);
-constexpr double kLatencySmoothing = 0.3;      // weight of the newest sample in the recent latencies
 constexpr uint64_t kCopySeedStride = 1'000'003;   // a prime far above any point index
-
-void smooth(double& average, double sample) {
-  average = average == 0 ? sample : average + kLatencySmoothing * (sample - average);
-}
 
 // One copy of a point in flight: with [ensemble] k > 1 a point goes to k boards at once.
 struct PointCopy {
@@ -77,7 +71,7 @@ class Scheduler {
   Scheduler(caf::event_based_actor* self, config::NodeConfig config, std::shared_ptr<brokers::Pump> pump,
             caf::actor cloud_worker, caf::actor assembly, std::shared_ptr<const TokenCodec> codec)
       : self_(self), config_(std::move(config)), pump_(std::move(pump)), worker_(std::move(cloud_worker)),
-        assembly_(std::move(assembly)), codec_(std::move(codec)) {}
+        assembly_(std::move(assembly)), codec_(std::move(codec)), policy_(config_) {}
 
   void begin(const std::string& id, const std::string& peer, const std::string& client_id,
              const messages::Request& request, int64_t created_us) {
@@ -91,7 +85,7 @@ class Scheduler {
     state.request = request;
     state.created_us = created_us;
     ++requests_started_;
-    const Plan plan = plan_request(request, config_, load());
+    const Plan plan = policy_.plan(request);
     state.path = plan.path;
     ++requests_by_path_[std::string(path_name(plan.path))];
     spdlog::debug("scheduler: '{}' mode {} path {}: {}; {}", client_id, plan.mode, path_name(plan.path), plan.reason,
@@ -108,7 +102,7 @@ class Scheduler {
       return;
     }
     state.sketch_asked_us = messages::now_us();
-    ++cloud_queue_;
+    policy_.cloud_job_sent();
     self_->send(worker_, sketch_atom::value, sketch_job(id, state, plan.budget));
   }
 
@@ -133,7 +127,7 @@ class Scheduler {
     RequestState& state = it->second;
     if (!state.first_point_seen) {
       state.first_point_seen = true;
-      smooth(cloud_first_point_ms_, static_cast<double>(messages::now_us() - state.sketch_asked_us) / 1000.0);
+      policy_.first_point_after(static_cast<double>(messages::now_us() - state.sketch_asked_us) / 1000.0);
     }
     state.points.push_back(point.text);
     self_->send(assembly_, point_atom::value, id, point);
@@ -141,7 +135,7 @@ class Scheduler {
   }
 
   void on_sketched(const std::string& id, int total, const std::string& error, int tokens, int prompt_tokens) {
-    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, tokens));
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
@@ -195,14 +189,14 @@ class Scheduler {
     release_copy(task->second, envelope.task_id);
     if (result.error.empty() && result.text.empty()) result.error = "an empty expansion";
     if (task->second.sent_us)
-      smooth(edge_point_ms_, static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
+      policy_.edge_result_after(static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
     self_->send(ensemble_, result_atom::value, std::move(envelope));
   }
 
   // A result from the cloud worker: the cloud has one job fewer.
   void on_cloud_result(messages::Envelope& envelope) {
     const auto& result = std::get<messages::ExpansionResult>(envelope.body);
-    cloud_queue_ = std::max(0, cloud_queue_ - 1);
+    policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, result.tokens));
     auto it = requests_.find(envelope.request_id);
     if (it == requests_.end()) return;
@@ -249,8 +243,8 @@ class Scheduler {
     }
     // Behind a broker the tasks socket is a DEALER: the board is the envelope's addressee.
     const std::string& board = peer.empty() ? envelope.to : peer;
-    const auto known = fleet_.boards().find(board);
-    if (why == "no such peer" && known != fleet_.boards().end() &&
+    const auto known = policy_.fleet().boards().find(board);
+    if (why == "no such peer" && known != policy_.fleet().boards().end() &&
         messages::now_us() - known->second.first_seen_us < kConnectGraceUs) {
       spdlog::debug("scheduler: board '{}' is not connected yet; sending task {} again shortly", board,
                     envelope.task_id);
@@ -258,7 +252,7 @@ class Scheduler {
       return;
     }
     spdlog::warn("scheduler: could not send task {} to board '{}': {}", envelope.task_id, board, why);
-    fleet_.forget(board);
+    policy_.fleet().forget(board);
     if (auto it = requests_.find(envelope.request_id); it != requests_.end())
       if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
         lose_copy(envelope.request_id, it->second, task->point_index, envelope.task_id);
@@ -281,7 +275,7 @@ class Scheduler {
 
   void tick() {
     const int64_t now = messages::now_us();
-    for (const auto& gone : fleet_.expire(now, int64_t{config_.fleet.board_timeout_ms} * 1000))
+    for (const auto& gone : policy_.fleet().expire(now, int64_t{config_.fleet.board_timeout_ms} * 1000))
       spdlog::info("scheduler: board '{}' silent for {} ms; forgotten", gone, config_.fleet.board_timeout_ms);
     for (auto& [id, state] : requests_)
       for (auto& [index, task] : state.tasks) {
@@ -295,12 +289,12 @@ class Scheduler {
         }
         std::vector<std::string> lost;
         for (const PointCopy& copy : task.copies)
-          if (!copy.returned && copy.board != kCloudPlacement && !fleet_.knows(copy.board)) lost.push_back(copy.task_id);
+          if (!copy.returned && copy.board != kCloudPlacement && !policy_.fleet().knows(copy.board)) lost.push_back(copy.task_id);
         for (const auto& task_id : lost) lose_copy(id, state, index, task_id);
       }
   }
 
-  size_t boards() const { return fleet_.size(); }
+  size_t boards() const { return policy_.fleet().size(); }
 
   void publish_telemetry() {
     messages::Telemetry t = telemetry_with_pump(config_.node_id, "cloud", pump_->stats());
@@ -321,10 +315,10 @@ class Scheduler {
     t.counters["ensemble_duplicates_dropped"] = duplicates_dropped_;
     for (const auto& [path, n] : requests_by_path_) t.counters["requests_" + path] = n;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
-    t.gauges["cloud_queue"] = cloud_queue_;
-    t.gauges["cloud_first_point_ms"] = cloud_first_point_ms_;
-    t.gauges["edge_point_ms"] = edge_point_ms_;
-    t.gauges["boards"] = static_cast<double>(fleet_.size());
+    t.gauges["cloud_queue"] = policy_.cloud_queue();
+    t.gauges["cloud_first_point_ms"] = policy_.cloud_first_point_ms();
+    t.gauges["edge_point_ms"] = policy_.edge_point_ms();
+    t.gauges["boards"] = static_cast<double>(policy_.fleet().size());
     t.histograms["request_ms"] = request_ms_.snapshot();
     t.histograms["point_ms"] = point_ms_.snapshot();
     messages::Envelope env;
@@ -336,23 +330,6 @@ class Scheduler {
   void on_dropped(bool late) { ++(late ? late_dropped_ : duplicates_dropped_); }
 
  private:
-  // The load a new request meets: the cloud's queue and recent latency, the room left on the boards.
-  LoadSnapshot load() const {
-    LoadSnapshot l;
-    l.cloud_queue = cloud_queue_;
-    l.cloud_first_point_ms = cloud_first_point_ms_;
-    l.edge_point_ms = edge_point_ms_;
-    l.boards = static_cast<int>(fleet_.size());
-    for (const auto& [id, board] : fleet_.boards()) {
-      const int limit = config_.scheduler.edge_queue_limit * std::max(1, board.last.batch_slots);
-      const int waiting = std::max(board.inflight, board.last.queue_depth);
-      if (waiting >= limit) continue;
-      ++l.open_boards;
-      l.edge_room += limit - waiting;
-    }
-    return l;
-  }
-
   SketchJob sketch_job(const std::string& id, const RequestState& state, const Budget& budget) const {
     const messages::Request& r = state.request;
     SketchJob job;
@@ -412,11 +389,8 @@ class Scheduler {
     task.sent_us = messages::now_us();
     ++task.attempts;
     if (task.attempts > 1) ++redispatches_;
-    // Sketch-cloud and direct answers run on the cloud; a point whose board failed may too.
-    const bool on_boards = state.path == Path::sketch || state.path == Path::direct_edge;
     const int wanted = copies_wanted(state);
-    std::vector<std::string> boards;
-    if (on_boards) boards = fleet_.place_distinct(static_cast<size_t>(wanted), avoid);
+    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid);
     if (boards.empty()) boards.push_back(kCloudPlacement);
     else if (static_cast<int>(boards.size()) < wanted)
       spdlog::debug("scheduler: point {} of '{}': {} copies wanted, {} board{} open", index, state.client_request_id,
@@ -430,11 +404,9 @@ class Scheduler {
       ++points_dispatched_;
       if (board == kCloudPlacement) {
         ++points_on_cloud_;
-        ++cloud_queue_;
         self_->send(worker_, expand_atom::value, std::move(envelope),
                     std::shared_ptr<const std::atomic<bool>>(state.cancelled));
       } else {
-        fleet_.task_sent(board);
         envelope.to = board;
         compact(envelope, board);
         count_traffic(id, state, messages::encode(envelope).size(), 0);
@@ -460,7 +432,7 @@ class Scheduler {
   void compact(messages::Envelope& envelope, const std::string& board) {
     if (!codec_) return;
     auto& task = std::get<messages::ExpansionTask>(envelope.body);
-    codec_->compact_task(task, fleet_.boards().at(board).last.vocab_hash);
+    codec_->compact_task(task, policy_.fleet().boards().at(board).last.vocab_hash);
     if (!task.prompt_ids.empty()) ++compact_tasks_;
   }
 
@@ -511,7 +483,7 @@ class Scheduler {
     spdlog::warn("scheduler: point {} of '{}' on '{}' lost its board; {}", index, state.client_request_id, copy->board,
                  others_left ? "its other copies go on" : "sending it again");
     if (!others_left) return redispatch(id, state, index);
-    fleet_.task_finished(copy->board);
+    policy_.fleet().task_finished(copy->board);
     copies.erase(copy);
     tell_ensemble(id, state, index);
   }
@@ -521,7 +493,7 @@ class Scheduler {
     for (PointCopy& copy : task.copies)
       if (copy.task_id == task_id && !copy.returned) {
         copy.returned = true;
-        if (copy.board != kCloudPlacement) fleet_.task_finished(copy.board);
+        if (copy.board != kCloudPlacement) policy_.fleet().task_finished(copy.board);
       }
   }
   void release_copies(PointTask& task) {
@@ -567,10 +539,10 @@ class Scheduler {
       spdlog::warn("scheduler: heartbeat with no node id ignored");
       return;
     }
-    const auto known = fleet_.boards().find(hb.node_id);
-    if (hb.draining && known != fleet_.boards().end() && !known->second.last.draining)
+    const auto known = policy_.fleet().boards().find(hb.node_id);
+    if (hb.draining && known != policy_.fleet().boards().end() && !known->second.last.draining)
       spdlog::info("scheduler: board '{}' is draining; no more tasks go there", hb.node_id);
-    if (fleet_.heard(hb, messages::now_us()))
+    if (policy_.fleet().heard(hb, messages::now_us()))
       spdlog::info("scheduler: board '{}' attached ({} model{}: {})", hb.node_id, hb.models.size(),
                    hb.models.size() == 1 ? "" : "s", hb.models.empty() ? "-" : hb.models.front());
   }
@@ -582,7 +554,6 @@ class Scheduler {
   caf::actor assembly_;
   caf::actor ensemble_;
   std::shared_ptr<const TokenCodec> codec_;   // the cloud model's vocabulary; null: always text
-  Fleet fleet_;
   std::map<std::string, RequestState> requests_;
   uint64_t requests_started_ = 0, requests_finished_ = 0;
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
@@ -592,9 +563,7 @@ class Scheduler {
   uint64_t task_bytes_ = 0, result_bytes_ = 0, compact_tasks_ = 0, compact_results_ = 0;
   uint64_t late_dropped_ = 0, duplicates_dropped_ = 0;
   std::map<std::string, uint64_t> requests_by_path_;
-  int cloud_queue_ = 0;               // jobs sent to the cloud worker and not yet answered
-  double cloud_first_point_ms_ = 0;   // recent time from asking for a sketch to its first point
-  double edge_point_ms_ = 0;          // recent time from dispatching a point to a board to its result
+  SchedulerPolicy policy_;  // the fleet, the cloud's queue, and every plan and placement made from them
 };
 
 }  // namespace

@@ -47,6 +47,9 @@ std::vector<KeyRule> model_keys(ModelConfig& model) {
       KeyRule::text("model", &model.path).required(),
       KeyRule::integer("threads", &model.threads, 1, 256),
       KeyRule::integer("context", &model.context, 16, 1 << 20),
+      KeyRule::text("load", &model.load).one_of({"read", "mmap", "mmap-lock-required"}),
+      KeyRule::integer("kv_window", &model.kv_window, 0, 1 << 20),
+      KeyRule::integer("kv_keep", &model.kv_keep, 0, 1 << 20),
       KeyRule::text("url", &model.url).starts_with({"http://"}, "URL"),
       KeyRule::text("api_key_env", &model.api_key_env),
   };
@@ -323,10 +326,10 @@ NodeConfig build(std::string_view text, const std::string& source, const std::fi
     if (model->url.empty() && !model->api_key_env.empty())
       checks.fail(std::string(table) + ".api_key_env", std::string(table) + ".api_key_env",
                   "only used with " + std::string(table) + ".url (a remote engine's API key)");
-  // The sketch writer constrains the cloud model's next tokens to keep the numbered structure, which an
-  // HTTP API does not expose: remote engines serve an edge's expansions.
-  if (!raw.llm.url.empty())
-    checks.fail("llm.url", "llm.url", "remote engines serve edge expansions ([slm] url); the cloud's [llm] runs here");
+  for (const auto& [table, model] : {std::pair{"llm", &raw.llm}, std::pair{"slm", &raw.slm}})
+    if (model->kv_keep > 0 && model->kv_window == 0)
+      checks.fail(std::string(table) + ".kv_keep", std::string(table) + ".kv_keep",
+                  std::to_string(model->kv_keep) + " needs " + table + ".kv_window above 0 (the bounded cache's recent window)");
 
   NodeConfig config = std::move(raw.config);
   config.source = source;

@@ -3,7 +3,8 @@
 // down as plain structs. Every mistake in the file is a ConfigError naming file, line, column and key.
 //
 // File layout (see config/all-in-one.toml, cloud.toml, edge.toml for commented examples):
-//   [node] id, role, listen, connect, local_edges     [llm] / [slm] model, threads, context
+//   [node] id, role, listen, connect, local_edges
+//   [llm] / [slm] model, threads, context, load, kv_window, kv_keep, url, api_key_env
 //   [sketch] min_points, max_points, max_words_per_point     [expand] max_tokens
 //   [sampling] temperature, top_p, seed     [fleet] heartbeat_ms, board_timeout_ms, task_deadline_ms,
 //   drain_timeout_ms
@@ -34,6 +35,13 @@ struct ModelConfig {
   std::string api_key_env;   // with url: the environment variable holding the server's API key (never the key itself)
   int threads = 1;
   int context = 1024;
+  // How the weights are held: "read" into memory (default), "mmap" (mapped and locked; a failed lock
+  // is a warning), "mmap-lock-required" (a failed lock is an error).
+  std::string load = "read";
+  // The bounded KV cache (after A-VL), off by default: each sequence keeps its last kv_window positions
+  // and the kv_keep earlier ones attention used most.
+  int kv_window = 0;
+  int kv_keep = 0;
 };
 struct SketchConfig {
   int min_points = 2;

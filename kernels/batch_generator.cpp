@@ -82,8 +82,10 @@ void BatchGenerator::start(Pending pending) {
       source = seq;
     }
   };
-  for (const Running& r : running_) consider(r.seq, r.history, static_cast<size_t>(r.fed));
-  for (const Retained& r : retained_) consider(r.seq, r.tokens, r.tokens.size());
+  // Only positions a bounded cache has not evicted can be shared.
+  auto intact = [&](Batch::SeqId seq, size_t valid) { return std::min(valid, static_cast<size_t>(batch_.intact_length(seq))); };
+  for (const Running& r : running_) consider(r.seq, r.history, intact(r.seq, static_cast<size_t>(r.fed)));
+  for (const Retained& r : retained_) consider(r.seq, r.tokens, intact(r.seq, r.tokens.size()));
   Running r;
   r.id = pending.id;
   if (best >= static_cast<size_t>(KvCache::kBlockTokens)) {

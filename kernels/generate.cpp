@@ -23,8 +23,10 @@ Generation generate(Sequence& seq, std::span<const int32_t> prompt, const Genera
   const double prefill_ms = ms_since(prefill_start);
 
   const auto decode_start = Clock::now();
-  // The last sampled token is not fed: nothing would read its logits. A full sequence ends as "length".
-  while (state.accept(logits) && seq.position() < seq.capacity()) {
+  // The last sampled token is not fed: nothing would read its logits. A full sequence (its cache full,
+  // or at the context length under a bounded cache) ends as "length".
+  const int context = seq.model().hparams().context_length;
+  while (state.accept(logits) && seq.cached() < seq.capacity() && seq.position() < context) {
     const int32_t token = state.last_token();
     logits = seq.feed(std::span<const int32_t>(&token, 1));
   }

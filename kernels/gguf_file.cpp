@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -214,9 +215,10 @@ uint64_t TensorInfo::elements() const {
   return n;
 }
 
-GgufFile GgufFile::open(const std::filesystem::path& path, bool read_into_memory) {
+GgufFile GgufFile::open(const std::filesystem::path& path, LoadMode mode) {
   GgufFile file;
   file.path_ = path;
+  file.mode_ = mode;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) file.fail(std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
@@ -233,7 +235,7 @@ GgufFile GgufFile::open(const std::filesystem::path& path, bool read_into_memory
   const int map_errno = errno;
   ::close(fd);   // the mapping keeps the file alive
   if (map == MAP_FAILED) file.fail(std::string("mmap failed: ") + std::strerror(map_errno));
-  if (read_into_memory) {
+  if (mode == LoadMode::read) {
     void* copy = ::mmap(nullptr, file.size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (copy == MAP_FAILED) {
       const int copy_errno = errno;
@@ -247,8 +249,34 @@ GgufFile GgufFile::open(const std::filesystem::path& path, bool read_into_memory
   }
   file.base_ = static_cast<const std::byte*>(map);
   file.mapped_ = true;
-  file.parse();   // on throw, ~GgufFile unmaps
+  if (mode == LoadMode::mmap_locked || mode == LoadMode::mmap_lock_required) file.lock_pages();
+  file.parse();   // on throw, ~GgufFile unmaps (which also unlocks)
   return file;
+}
+
+void GgufFile::lock_pages() {
+  // mlock faults every page in, so a locked file is resident from here on.
+  if (::mlock(base_, size_) == 0) return;
+  const int err = errno;
+  lock_error_ = std::string("mlock of ") + std::to_string(size_ >> 20) + " MiB failed: " + std::strerror(err);
+  if (rlimit limit{}; (err == ENOMEM || err == EPERM) && ::getrlimit(RLIMIT_MEMLOCK, &limit) == 0) {
+    const std::string cap = limit.rlim_cur == RLIM_INFINITY ? "unlimited" : std::to_string(limit.rlim_cur >> 10) + " KiB";
+    lock_error_ += " (RLIMIT_MEMLOCK is " + cap +
+                   "; raise it with `ulimit -l`, LimitMEMLOCK= in a systemd unit, or load = \"read\")";
+  }
+  if (mode_ == LoadMode::mmap_lock_required) fail(lock_error_);
+  // Unlocked, the pages can still be kept warm: ask for them all now.
+  ::madvise(const_cast<std::byte*>(base_), size_, MADV_WILLNEED);
+}
+
+std::string_view load_mode_name(LoadMode mode) {
+  switch (mode) {
+    case LoadMode::mmap: return "mmap";
+    case LoadMode::read: return "read";
+    case LoadMode::mmap_locked: return "mmap-locked";
+    case LoadMode::mmap_lock_required: return "mmap-lock-required";
+  }
+  return "?";
 }
 
 GgufFile GgufFile::view(std::span<const std::byte> bytes, const std::string& name) {
@@ -270,6 +298,8 @@ GgufFile& GgufFile::operator=(GgufFile&& other) noexcept {
     base_ = std::exchange(other.base_, nullptr);
     size_ = std::exchange(other.size_, 0);
     mapped_ = std::exchange(other.mapped_, false);
+    mode_ = other.mode_;
+    lock_error_ = std::move(other.lock_error_);
     version_ = other.version_;
     alignment_ = other.alignment_;
     data_offset_ = other.data_offset_;

@@ -37,25 +37,43 @@ HttpUrl parse_http_url(const std::string& url) {
   return out;
 }
 
+namespace {
+
+std::string where(const HttpUrl& url, const std::string& path_suffix) {
+  return "http://" + url.host + ":" + url.port + url.path + path_suffix;
+}
+
+void connect_and_send(beast::tcp_stream& stream, asio::io_context& io, const HttpUrl& url,
+                      const std::string& path_suffix, const std::string& body, const std::string& bearer_token,
+                      int timeout_ms) {
+  asio::ip::tcp::resolver resolver(io);
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  stream.connect(resolver.resolve(url.host, url.port));
+  beast::http::request<beast::http::string_body> request{beast::http::verb::post, url.path + path_suffix, 11};
+  request.set(beast::http::field::host, url.host);
+  request.set(beast::http::field::content_type, "application/json");
+  request.set(beast::http::field::user_agent, "pice");
+  if (!bearer_token.empty()) request.set(beast::http::field::authorization, "Bearer " + bearer_token);
+  request.body() = body;
+  request.prepare_payload();
+  beast::http::write(stream, request);
+}
+
+[[noreturn]] void rethrow_named(const beast::system_error& e, const HttpUrl& url, const std::string& path_suffix,
+                                int timeout_ms) {
+  const bool timed_out = e.code() == beast::error::timeout;
+  throw std::runtime_error(where(url, path_suffix) + ": " +
+                           (timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms" : e.code().message()));
+}
+
+}  // namespace
+
 HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
                      const std::string& bearer_token, int timeout_ms) {
-  const std::string where = "http://" + url.host + ":" + url.port + url.path + path_suffix;
   try {
     asio::io_context io;
-    asio::ip::tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::milliseconds(timeout_ms));
-    stream.connect(resolver.resolve(url.host, url.port));
-
-    beast::http::request<beast::http::string_body> request{beast::http::verb::post, url.path + path_suffix, 11};
-    request.set(beast::http::field::host, url.host);
-    request.set(beast::http::field::content_type, "application/json");
-    request.set(beast::http::field::user_agent, "pice");
-    if (!bearer_token.empty()) request.set(beast::http::field::authorization, "Bearer " + bearer_token);
-    request.body() = body;
-    request.prepare_payload();
-    beast::http::write(stream, request);
-
+    connect_and_send(stream, io, url, path_suffix, body, bearer_token, timeout_ms);
     beast::flat_buffer buffer;
     beast::http::response_parser<beast::http::string_body> parser;
     parser.body_limit(64u << 20);
@@ -64,8 +82,45 @@ HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const s
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     return {static_cast<int>(parser.get().result_int()), parser.get().body()};
   } catch (const beast::system_error& e) {
-    const bool timed_out = e.code() == beast::error::timeout;
-    throw std::runtime_error(where + ": " + (timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms" : e.code().message()));
+    rethrow_named(e, url, path_suffix, timeout_ms);
+  }
+}
+
+HttpResult post_json_streaming(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
+                               const std::string& bearer_token, int timeout_ms, const BodySink& on_body) {
+  try {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    connect_and_send(stream, io, url, path_suffix, body, bearer_token, timeout_ms);
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64u << 20);
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    beast::http::read_header(stream, buffer, parser);
+    const int status = static_cast<int>(parser.get().result_int());
+    if (status != 200) {
+      beast::http::read(stream, buffer, parser);
+      return {status, parser.get().body()};
+    }
+    // The string body grows as pieces are parsed; hand over what is new and drop it, so a long
+    // stream does not accumulate.
+    bool wanted = true;
+    auto deliver = [&] {
+      std::string& got = parser.get().body();
+      if (!got.empty() && wanted) wanted = on_body(got);
+      got.clear();
+    };
+    deliver();
+    while (wanted && !parser.is_done()) {
+      stream.expires_after(std::chrono::milliseconds(timeout_ms));
+      beast::http::read_some(stream, buffer, parser);
+      deliver();
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return {status, {}};
+  } catch (const beast::system_error& e) {
+    rethrow_named(e, url, path_suffix, timeout_ms);
   }
 }
 

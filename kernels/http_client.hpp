@@ -1,7 +1,9 @@
 #pragma once
 // A blocking HTTP/1.1 client for other OpenAI-compatible servers (remote engines; the judge model of
 // `pice eval`). Plain http:// only: a TLS endpoint is put behind a local proxy.
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace pice::kernels {
 
@@ -24,5 +26,15 @@ struct HttpResult {
 // status is returned, not thrown.
 HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
                      const std::string& bearer_token, int timeout_ms);
+
+// Receives a 200 response's body as it arrives (chunked encoding already undone); returning false
+// closes the connection (the caller has what it wanted, or was cancelled).
+using BodySink = std::function<bool(std::string_view bytes)>;
+
+// As post_json, but a 200 response's body goes to on_body piece by piece as the server writes it (for
+// server-sent events) and the returned body is empty; any other status returns its whole body. The
+// timeout bounds the silence between two pieces, not the whole response.
+HttpResult post_json_streaming(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
+                               const std::string& bearer_token, int timeout_ms, const BodySink& on_body);
 
 }  // namespace pice::kernels

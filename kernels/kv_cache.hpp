@@ -6,9 +6,22 @@
 // sequence never changes what another one sees.
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace pice::kernels {
+
+// A bound on each sequence's cache for long contexts, after A-VL (and H2O): a sequence keeps its last
+// `window` positions plus the `keep` earlier ones that attention has weighted most so far (summed over
+// layers, heads and queries); the others are evicted after each step and attention skips them. Kept
+// positions keep the rope angles of where they were. Off (window 0) by default.
+struct KvPolicy {
+  int window = 0;   // recent positions always kept; 0: no bound
+  int keep = 0;     // earlier positions kept by attention received
+  bool bounded() const { return window > 0; }
+  int capacity() const { return window + keep; }   // positions a sequence holds after a step
+  std::string problem() const;   // empty when valid, else what is wrong (negative values, keep without window)
+};
 
 class KvCache {
  public:
@@ -33,6 +46,15 @@ class KvCache {
   Table fork(const Table& parent, int length);
   void release(Table& t);   // t becomes empty
 
+  // For rewriting a table's own positions (the bounded policy's eviction): gives t its own copy of
+  // every shared block from block index `from_block` on. False, with t unchanged, when too few blocks
+  // are free.
+  bool make_private(Table& t, int from_block);
+  // Copies position `from` of t to position `to`, every layer, keys and values (t's blocks there are its own).
+  void move_cell(const Table& t, int from, int to);
+  // Drops positions from `length` on (<= t.length); blocks no longer needed return to the free list.
+  void truncate(Table& t, int length);
+
   // [kv_dim] floats of one position (< the reserved length) of one layer.
   float* key(const Table& t, int layer, int pos) { return keys_.get() + offset(t, layer, pos); }
   float* value(const Table& t, int layer, int pos) { return values_.get() + offset(t, layer, pos); }
@@ -46,6 +68,7 @@ class KvCache {
             static_cast<size_t>(pos % kBlockTokens)) * static_cast<size_t>(kv_dim_);
   }
   int take_block();
+  int copy_block(int block);   // a fresh block with `block`'s contents
 
   int n_layers_, kv_dim_;
   // [block][layer][slot][kv_dim], left uninitialised: a large cache costs memory only as blocks are

@@ -1,5 +1,7 @@
 #include "kernels/model.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "kernels/quant.hpp"
@@ -13,13 +15,46 @@ std::string dims_text(const std::vector<uint64_t>& dims) {
   return s + "]";
 }
 
+// Rope style by architecture, as llama.cpp's llama_model_rope_type().
+const std::vector<std::pair<std::string, RopeStyle>>& architectures() {
+  static const std::vector<std::pair<std::string, RopeStyle>> known = {{"llama", RopeStyle::normal},
+                                                                      {"qwen2", RopeStyle::neox}};
+  return known;
+}
+
 }  // namespace
 
+std::vector<std::string> supported_architectures() {
+  std::vector<std::string> names;
+  for (const auto& [name, style] : architectures()) names.push_back(name);
+  return names;
+}
+
+std::optional<LoadMode> parse_load_mode(std::string_view name) {
+  if (name == "read") return LoadMode::read;
+  if (name == "mmap") return LoadMode::mmap_locked;
+  if (name == "mmap-lock-required") return LoadMode::mmap_lock_required;
+  return std::nullopt;
+}
+
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, int threads) {
-  GgufFile file = GgufFile::open(path, true);
+  ModelOptions options;
+  options.threads = threads;
+  return load(path, options);
+}
+
+std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const ModelOptions& options) {
+  if (const std::string problem = options.kv.problem(); !problem.empty())
+    throw ModelError("model " + path.string() + ": " + problem);
+  GgufFile file = GgufFile::open(path, options.load);
   const std::string arch = file.get_string_or("general.architecture", "");
-  if (arch != "llama")
-    throw ModelError("model " + path.string() + ": architecture '" + arch + "' is not supported yet (llama only)");
+  const auto& known = architectures();
+  if (std::none_of(known.begin(), known.end(), [&](const auto& a) { return a.first == arch; })) {
+    std::string names;
+    for (const std::string& n : supported_architectures()) names += (names.empty() ? "" : ", ") + n;
+    throw ModelError("model " + path.string() + ": architecture '" + arch + "' is not supported yet (supported: " +
+                     names + ")");
+  }
   std::optional<Tokenizer> tokenizer;
   try {
     tokenizer.emplace(Tokenizer::from_gguf(file));
@@ -27,13 +62,15 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, int 
     throw ModelError("model " + path.string() + ": " + e.what());
   }
   std::shared_ptr<Model> model(new Model(std::move(file), std::move(*tokenizer)));
-  if (threads > 1) model->pool_ = std::make_shared<ThreadPool>(threads);
+  if (options.threads > 1) model->pool_ = std::make_shared<ThreadPool>(options.threads);
+  model->kv_policy_ = options.kv;
   return model;
 }
 
 Model::Model(GgufFile file, Tokenizer tokenizer) : file_(std::move(file)), tokenizer_(std::move(tokenizer)) {
   read_hparams();
   bind_weights();
+  compute_rope_frequencies();
 }
 
 std::string Model::name() const {
@@ -45,6 +82,8 @@ void Model::fail(const std::string& what) const { throw ModelError("model " + fi
 
 void Model::read_hparams() {
   hp_.arch = file_.get_string("general.architecture");
+  for (const auto& [name, style] : architectures())
+    if (name == hp_.arch) hp_.rope_style = style;
   const std::string p = hp_.arch + ".";
   // Every size is checked to be positive and small enough that index arithmetic in int stays exact.
   auto positive = [&](const std::string& key, std::optional<int64_t> fallback = std::nullopt) {
@@ -74,7 +113,6 @@ void Model::read_hparams() {
          std::to_string(head_dim()) + ": partial rotary embeddings are not supported yet");
   if (const std::string scaling = file_.get_string_or(p + "rope.scaling.type", "none"); scaling != "none")
     fail("rope scaling '" + scaling + "' is not supported yet");
-  if (file_.find_tensor("rope_freqs.weight") != nullptr) fail("rope_freqs.weight (Llama 3.1 rope scaling) is not supported yet");
   if (!(hp_.rms_eps > 0.0f) || !(hp_.rope_theta > 0.0f))
     fail("layer_norm_rms_epsilon and rope.freq_base must be positive");
 }
@@ -105,6 +143,24 @@ std::span<const float> Model::vector(const std::string& name, int n) {
   return converted_.back();
 }
 
+std::span<const float> Model::optional_vector(const std::string& name, int n) {
+  return file_.find_tensor(name) == nullptr ? std::span<const float>{} : vector(name, n);
+}
+
+void Model::compute_rope_frequencies() {
+  const int hd = head_dim();
+  inv_freq_.resize(static_cast<size_t>(hd / 2));
+  for (int i = 0; i < hd / 2; ++i)
+    inv_freq_[static_cast<size_t>(i)] = static_cast<float>(std::pow(static_cast<double>(hp_.rope_theta), -2.0 * i / hd));
+  // Llama 3.1+'s long-context scaling: GGUF stores one divisor per pair (ggml_rope_ext's freq_factors).
+  const std::span<const float> factors = optional_vector("rope_freqs.weight", hd / 2);
+  for (size_t i = 0; i < factors.size(); ++i) {
+    if (!(factors[i] > 0.0f))
+      fail("rope_freqs.weight[" + std::to_string(i) + "] = " + std::to_string(factors[i]) + " is not positive");
+    inv_freq_[i] /= factors[i];
+  }
+}
+
 void Model::bind_weights() {
   const int dim = hp_.dim, kv = kv_dim(), ffn = hp_.ffn_dim, vocab = hp_.vocab_size;
   token_embd_ = matrix("token_embd.weight", vocab, dim);
@@ -120,6 +176,10 @@ void Model::bind_weights() {
     l.wk = matrix(b + "attn_k.weight", kv, dim);
     l.wv = matrix(b + "attn_v.weight", kv, dim);
     l.wo = matrix(b + "attn_output.weight", dim, dim);
+    // Qwen2 has them; a llama file may too (llama.cpp loads them there as optional).
+    l.bq = optional_vector(b + "attn_q.bias", dim);
+    l.bk = optional_vector(b + "attn_k.bias", kv);
+    l.bv = optional_vector(b + "attn_v.bias", kv);
     l.ffn_norm = vector(b + "ffn_norm.weight", dim);
     l.w_gate = matrix(b + "ffn_gate.weight", ffn, dim);
     l.w_up = matrix(b + "ffn_up.weight", ffn, dim);

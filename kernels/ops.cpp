@@ -145,16 +145,20 @@ void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_s
   }
 }
 
-void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq) {
-  for (int i = 0; i < head_dim / 2; ++i) {
+void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq, RopeStyle style) {
+  const int half = head_dim / 2;
+  for (int i = 0; i < half; ++i) {
     const double angle = static_cast<double>(pos) * inv_freq[i];
     const auto c = static_cast<float>(std::cos(angle));
     const auto s = static_cast<float>(std::sin(angle));
+    // Offsets of the pair's two values within a head.
+    const int first = style == RopeStyle::neox ? i : 2 * i;
+    const int second = style == RopeStyle::neox ? i + half : 2 * i + 1;
     for (int h = 0; h < n_heads; ++h) {
-      float* p = x + static_cast<size_t>(h) * head_dim + 2 * i;
-      const float a = p[0], b = p[1];
-      p[0] = a * c - b * s;
-      p[1] = a * s + b * c;
+      float* p = x + static_cast<size_t>(h) * head_dim;
+      const float a = p[first], b = p[second];
+      p[first] = a * c - b * s;
+      p[second] = a * s + b * c;
     }
   }
 }

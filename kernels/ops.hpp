@@ -41,9 +41,12 @@ void matrix_row(float* out, const Matrix& m, int r);
 void matmul(float* out, int out_stride, const Matrix& m, const float* x, int x_stride, int n_tokens,
             ThreadPool* pool = nullptr);
 
-// Rotary position embedding, GGML "normal" mode: each head's adjacent pairs (x[2i], x[2i+1]) turn by
-// pos * inv_freq[i], with inv_freq[i] = theta^(-2i / head_dim).
-void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq);
+// Rotary position embedding. Pair i of each head turns by pos * inv_freq[i] (inv_freq[i] =
+// theta^(-2i / head_dim), divided by the model's rope frequency factors when it has them). The two
+// styles differ only in which values form pair i: GGML's "normal" mode (Llama) takes the adjacent
+// x[2i], x[2i+1]; its "neox" mode (Qwen2, GPT-NeoX) takes x[i], x[i + head_dim/2] (rotate halves).
+enum class RopeStyle { normal, neox };
+void rope(float* x, int n_heads, int head_dim, int pos, const float* inv_freq, RopeStyle style = RopeStyle::normal);
 
 // In-place softmax over n values.
 void softmax(float* x, int n);

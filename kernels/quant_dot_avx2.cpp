@@ -6,6 +6,7 @@
 // a 16-bit factor: 1, or a sub-block scale). No step can overflow for these formats: a 16-bit lane
 // holds at most 2 * 63 * 128 (q6_k) and a 32-bit lane at most a few million per super-block.
 #include "kernels/quant_dot_kernels.hpp"
+#include "kernels/quant_dot_row_count.hpp"
 
 #if defined(PICE_HAVE_AVX2_KERNELS)
 
@@ -135,7 +136,6 @@ PICE_AVX2 float dot_q6_k(const std::byte* weights, const void* activations, int 
   return hsum(acc) - offsets;
 }
 
-
 // Q8_0 and Q4_0 for several activation rows at once: the weight block is loaded and unpacked once,
 // then each row takes exactly the steps of the one-row kernel above (results equal bit for bit).
 namespace {
@@ -194,46 +194,20 @@ PICE_AVX2 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, size_
   for (int j = 0; j < V; ++j) out[static_cast<size_t>(j) * out_stride] = hsum(acc[j]) - offset[j];
 }
 
-template <int V>
-struct Q8_0Rows {
-  PICE_AVX2 static void run(const BlockQ8_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
-    q8_0_rows<V>(w, a, s, n, o, os);
-  }
-};
-template <int V>
-struct Q4_0Rows {
-  PICE_AVX2 static void run(const BlockQ4_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
-    q4_0_rows<V>(w, a, s, n, o, os);
-  }
-};
-
-// One instantiation per row count, so that the accumulators stay in registers.
-template <template <int> class Kernel, class Block>
-PICE_AVX2 void dispatch_rows(const Block* w, const void* activations, size_t stride, int vectors, int n, float* out,
-                             size_t out_stride) {
-  const auto* a = static_cast<const std::byte*>(activations);
-  switch (vectors) {
-    case 1: Kernel<1>::run(w, a, stride, n, out, out_stride); break;
-    case 2: Kernel<2>::run(w, a, stride, n, out, out_stride); break;
-    case 3: Kernel<3>::run(w, a, stride, n, out, out_stride); break;
-    case 4: Kernel<4>::run(w, a, stride, n, out, out_stride); break;
-    case 5: Kernel<5>::run(w, a, stride, n, out, out_stride); break;
-    case 6: Kernel<6>::run(w, a, stride, n, out, out_stride); break;
-    case 7: Kernel<7>::run(w, a, stride, n, out, out_stride); break;
-    default: Kernel<8>::run(w, a, stride, n, out, out_stride); break;
-  }
-}
-
 }  // namespace
 
 PICE_AVX2 void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
                               float* out, size_t out_stride) {
-  dispatch_rows<Q8_0Rows>(reinterpret_cast<const BlockQ8_0*>(weights), activations, stride, vectors, n, out, out_stride);
+  const auto* w = reinterpret_cast<const BlockQ8_0*>(weights);
+  const auto* a = static_cast<const std::byte*>(activations);
+  with_row_count(vectors, [&](auto rows) { q8_0_rows<rows()>(w, a, stride, n, out, out_stride); });
 }
 
 PICE_AVX2 void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
                               float* out, size_t out_stride) {
-  dispatch_rows<Q4_0Rows>(reinterpret_cast<const BlockQ4_0*>(weights), activations, stride, vectors, n, out, out_stride);
+  const auto* w = reinterpret_cast<const BlockQ4_0*>(weights);
+  const auto* a = static_cast<const std::byte*>(activations);
+  with_row_count(vectors, [&](auto rows) { q4_0_rows<rows()>(w, a, stride, n, out, out_stride); });
 }
 
 }  // namespace pice::kernels::quant::avx2

@@ -4,6 +4,7 @@
 // 16-bit intermediate that could saturate). A row with an odd number of blocks ends on the AVX2 kernel.
 // The k-quants and the float types use the AVX2 kernels on this path.
 #include "kernels/quant_dot_kernels.hpp"
+#include "kernels/quant_dot_row_count.hpp"
 
 #if defined(PICE_HAVE_AVX2_KERNELS)
 
@@ -83,7 +84,6 @@ PICE_AVX512 float dot_q4_0(const std::byte* weights, const void* activations, in
   return sum;
 }
 
-
 // The kernels above for several activation rows at once: the weight blocks are loaded and unpacked
 // once, then each row takes exactly the steps of the one-row kernel (results equal bit for bit).
 namespace {
@@ -158,46 +158,20 @@ PICE_AVX512 void q4_0_rows(const BlockQ4_0* w, const std::byte* activations, siz
   }
 }
 
-// One instantiation per row count, so that the accumulators stay in registers.
-template <template <int> class Kernel, class Block>
-PICE_AVX512 void dispatch_rows(const Block* w, const void* activations, size_t stride, int vectors, int n, float* out,
-                               size_t out_stride) {
-  const auto* a = static_cast<const std::byte*>(activations);
-  switch (vectors) {
-    case 1: Kernel<1>::run(w, a, stride, n, out, out_stride); break;
-    case 2: Kernel<2>::run(w, a, stride, n, out, out_stride); break;
-    case 3: Kernel<3>::run(w, a, stride, n, out, out_stride); break;
-    case 4: Kernel<4>::run(w, a, stride, n, out, out_stride); break;
-    case 5: Kernel<5>::run(w, a, stride, n, out, out_stride); break;
-    case 6: Kernel<6>::run(w, a, stride, n, out, out_stride); break;
-    case 7: Kernel<7>::run(w, a, stride, n, out, out_stride); break;
-    default: Kernel<8>::run(w, a, stride, n, out, out_stride); break;
-  }
-}
-
-template <int V>
-struct Q8_0Rows {
-  PICE_AVX512 static void run(const BlockQ8_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
-    q8_0_rows<V>(w, a, s, n, o, os);
-  }
-};
-template <int V>
-struct Q4_0Rows {
-  PICE_AVX512 static void run(const BlockQ4_0* w, const std::byte* a, size_t s, int n, float* o, size_t os) {
-    q4_0_rows<V>(w, a, s, n, o, os);
-  }
-};
-
 }  // namespace
 
 PICE_AVX512 void dot_q8_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
                                 float* out, size_t out_stride) {
-  dispatch_rows<Q8_0Rows>(reinterpret_cast<const BlockQ8_0*>(weights), activations, stride, vectors, n, out, out_stride);
+  const auto* w = reinterpret_cast<const BlockQ8_0*>(weights);
+  const auto* a = static_cast<const std::byte*>(activations);
+  with_row_count(vectors, [&](auto rows) { q8_0_rows<rows()>(w, a, stride, n, out, out_stride); });
 }
 
 PICE_AVX512 void dot_q4_0_multi(const std::byte* weights, const void* activations, size_t stride, int vectors, int n,
                                 float* out, size_t out_stride) {
-  dispatch_rows<Q4_0Rows>(reinterpret_cast<const BlockQ4_0*>(weights), activations, stride, vectors, n, out, out_stride);
+  const auto* w = reinterpret_cast<const BlockQ4_0*>(weights);
+  const auto* a = static_cast<const std::byte*>(activations);
+  with_row_count(vectors, [&](auto rows) { q4_0_rows<rows()>(w, a, stride, n, out, out_stride); });
 }
 
 }  // namespace pice::kernels::quant::avx512

@@ -18,9 +18,11 @@ Sequence::Sequence(std::shared_ptr<const Model> model, int max_tokens)
 
 std::span<const float> Sequence::feed(std::span<const int32_t> tokens) {
   if (tokens.empty()) throw ModelError("Sequence::feed: no tokens");
-  if (tokens.size() > static_cast<size_t>(capacity_ - position()))
+  // Positions held, not run: a bounded cache (the model's KvPolicy) frees room as it evicts.
+  if (tokens.size() > static_cast<size_t>(capacity_ - cached()))
     throw ModelError("Sequence::feed: " + std::to_string(tokens.size()) + " tokens at position " +
-                     std::to_string(position()) + " exceed the capacity of " + std::to_string(capacity_));
+                     std::to_string(position()) + " (" + std::to_string(cached()) + " cached) exceed the capacity of " +
+                     std::to_string(capacity_));
   const Batch::Item item{seq_, tokens, true};
   batch_.step(std::span<const Batch::Item>(&item, 1));
   return batch_.logits(0);

@@ -11,7 +11,8 @@ namespace pice::kernels {
 
 class Sequence {
  public:
-  // max_tokens: KV cache capacity, 1..context_length (ModelError otherwise).
+  // max_tokens: KV cache capacity, 1..context_length (ModelError otherwise). Under the model's bounded
+  // KV policy a sequence can run past it, up to the context length, as long as one feed fits.
   Sequence(std::shared_ptr<const Model> model, int max_tokens);
 
   // Runs the tokens through the model at the next positions and returns the logits (vocab_size) of the
@@ -20,6 +21,7 @@ class Sequence {
   std::span<const float> feed(std::span<const int32_t> tokens);
 
   int position() const { return batch_.position(seq_); }
+  int cached() const { return batch_.cached(seq_); }   // positions in the cache (< position() when bounded)
   int capacity() const { return capacity_; }
   const Model& model() const { return batch_.model(); }
 

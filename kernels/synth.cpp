@@ -25,6 +25,8 @@ std::vector<SynthShape> all_shapes() {
       {"edge-135m", 576, 30, 9, 3, 1536, 49152, 2048},       // SmolLM-135M
       {"edge-0.5b", 896, 24, 14, 2, 4864, 151936, 32768},    // Qwen2.5-0.5B
       {"cloud-1.5b", 1536, 28, 12, 2, 8960, 151936, 32768},  // Qwen2.5-1.5B
+      {"tiny-qwen2", 64, 2, 4, 2, 172, base, 512, "qwen2"},
+      {"qwen2-0.5b", 896, 24, 14, 2, 4864, 151936, 32768, "qwen2"},   // Qwen2-0.5B
   };
 }
 
@@ -36,14 +38,14 @@ uint64_t splitmix64(uint64_t& state) {
 }
 
 // Random rows keyed by (seed, tensor, row): each row is independent of the order rows are made in.
-GgufWriter::RowFiller random_rows(uint64_t seed, uint64_t tensor) {
-  return [seed, tensor](uint64_t row, std::span<float> out) {
+GgufWriter::RowFiller random_rows(uint64_t seed, uint64_t tensor, float amplitude = kWeightAmplitude) {
+  return [seed, tensor, amplitude](uint64_t row, std::span<float> out) {
     uint64_t state = seed;
     state = splitmix64(state) ^ tensor;
     state = splitmix64(state) ^ row;
     for (float& v : out) {
       const auto bits = static_cast<uint32_t>(splitmix64(state) >> 40);   // 24 bits
-      v = (static_cast<float>(bits) * 0x1.0p-23f - 1.0f) * kWeightAmplitude;
+      v = (static_cast<float>(bits) * 0x1.0p-23f - 1.0f) * amplitude;
     }
   };
 }
@@ -167,23 +169,27 @@ void write_synth_model(const std::filesystem::path& out, const SynthShape& s, st
   synth_tensor_type(format, "", 1, 256);   // rejects an unknown format before any work
   if (s.dim % s.n_heads != 0 || s.n_heads % s.n_kv_heads != 0)
     throw std::invalid_argument("synth shape '" + s.name + "': dim must divide by heads and heads by kv heads");
+  if (s.arch != "llama" && s.arch != "qwen2")
+    throw std::invalid_argument("synth shape '" + s.name + "': architecture '" + s.arch + "' is not one of llama, qwen2");
+  const bool qkv_bias = s.arch == "qwen2";
   const auto u64 = [](int v) { return static_cast<uint64_t>(v); };
   const int head_dim = s.dim / s.n_heads;
   GgufWriter w;
-  w.set_string("general.architecture", "llama");
+  w.set_string("general.architecture", s.arch);
   w.set_string("general.name", "pice-synth-" + s.name);
   w.set_u32("general.file_type", llama_file_type(format));
   w.set_u64("pice.synth.seed", seed);
   w.set_u32("pice.synth.version", kSynthVersion);
-  w.set_u32("llama.context_length", static_cast<uint32_t>(s.context_length));
-  w.set_u32("llama.embedding_length", static_cast<uint32_t>(s.dim));
-  w.set_u32("llama.block_count", static_cast<uint32_t>(s.n_layers));
-  w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(s.ffn_dim));
-  w.set_u32("llama.attention.head_count", static_cast<uint32_t>(s.n_heads));
-  w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(s.n_kv_heads));
-  w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
-  w.set_f32("llama.rope.freq_base", 10000.0f);
-  w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  const std::string p = s.arch + ".";
+  w.set_u32(p + "context_length", static_cast<uint32_t>(s.context_length));
+  w.set_u32(p + "embedding_length", static_cast<uint32_t>(s.dim));
+  w.set_u32(p + "block_count", static_cast<uint32_t>(s.n_layers));
+  w.set_u32(p + "feed_forward_length", static_cast<uint32_t>(s.ffn_dim));
+  w.set_u32(p + "attention.head_count", static_cast<uint32_t>(s.n_heads));
+  w.set_u32(p + "attention.head_count_kv", static_cast<uint32_t>(s.n_kv_heads));
+  w.set_u32(p + "rope.dimension_count", static_cast<uint32_t>(head_dim));
+  w.set_f32(p + "rope.freq_base", 10000.0f);
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", 1e-5f);
   write_vocab_metadata(w, synth_vocab(s.vocab_size));
 
   // Tied embeddings (no output.weight), as SmolLM and the small Qwen2.5 models. The weights are the
@@ -202,6 +208,11 @@ void write_synth_model(const std::filesystem::path& out, const SynthShape& s, st
     matrix(b + "attn_k.weight", dim, kv);
     matrix(b + "attn_v.weight", dim, kv);
     matrix(b + "attn_output.weight", dim, dim);
+    if (qkv_bias) {   // larger than the weights, as Qwen2's (its k biases reach whole units)
+      w.add_tensor(b + "attn_q.bias", {dim}, TensorType::f32, random_rows(seed, id++, 10 * kWeightAmplitude));
+      w.add_tensor(b + "attn_k.bias", {kv}, TensorType::f32, random_rows(seed, id++, 10 * kWeightAmplitude));
+      w.add_tensor(b + "attn_v.bias", {kv}, TensorType::f32, random_rows(seed, id++, 10 * kWeightAmplitude));
+    }
     w.add_tensor(b + "ffn_norm.weight", {dim}, TensorType::f32, ones());
     matrix(b + "ffn_gate.weight", dim, ffn);
     matrix(b + "ffn_up.weight", dim, ffn);

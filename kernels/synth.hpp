@@ -1,5 +1,5 @@
 #pragma once
-// Synthetic GGUF models: Llama architecture, deterministic random weights, real shapes, and a small
+// Synthetic GGUF models: Llama or Qwen2 architecture, deterministic random weights, real shapes, and a small
 // self-contained SPM vocab, so tests and benchmarks run at real model sizes without downloads. The
 // cost of a forward pass does not depend on the weights (vLLM's "dummy" load format works the same way).
 #include <cstdint>
@@ -17,10 +17,12 @@ namespace pice::kernels {
 struct SynthShape {
   std::string name;
   int dim, n_layers, n_heads, n_kv_heads, ffn_dim, vocab_size, context_length;
+  // "llama", or "qwen2": the same tensors plus random q/k/v biases, and its rope style at load.
+  std::string arch = "llama";
 };
 
-// "tiny", "demo", "edge-135m", "edge-0.5b", "cloud-1.5b"; anything else throws std::invalid_argument
-// naming the known shapes.
+// "tiny", "demo", "edge-135m", "edge-0.5b", "cloud-1.5b" (Llama), "tiny-qwen2" and "qwen2-0.5b" (Qwen2);
+// anything else throws std::invalid_argument naming the known shapes.
 SynthShape synth_shape(std::string_view name);
 std::vector<std::string> synth_shape_names();
 

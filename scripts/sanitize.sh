@@ -35,7 +35,10 @@ sanitizer_part() {
   cmake -S . -B "$dir" "${configure_args[@]}" -DPICE_SANITIZE="$sanitizer" >/dev/null || return 1
   local targets=()
   [ $# -gt 0 ] && targets=(--target "$@")
-  cmake --build "$dir" -j "$jobs" "${targets[@]}" || return 1
+  # Bash's `time` reports the CPU time of the children too: CPU / cores estimates a quiet machine's
+  # wall time when this one is shared.
+  local TIMEFORMAT="sanitize: $name: build: wall %R s, user %U s, sys %S s"
+  time cmake --build "$dir" -j "$jobs" "${targets[@]}" || return 1
   local built=$SECONDS
 
   local logs
@@ -51,7 +54,8 @@ sanitizer_part() {
   local status=0
   local ctest_args=(--output-on-failure -j "$jobs" --timeout 900)
   [ -n "$regex" ] && ctest_args+=(-R "$regex")
-  (cd "$dir" && ctest "${ctest_args[@]}") || status=$?
+  TIMEFORMAT="sanitize: $name: tests: wall %R s, user %U s, sys %S s"
+  time (cd "$dir" && ctest "${ctest_args[@]}") || status=$?
   unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 
   local reports

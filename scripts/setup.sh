@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PICE builds with, if any is missing. Idempotent and non-interactive.
 # --fuzz: also clang and its runtime libraries (libFuzzer, ASan, UBSan), for scripts/fuzz.sh.
+# --testbed: also gnuplot (no X), which draws the PNG plots of scripts/testbed_compare.sh.
 set -euo pipefail
 
 packages=(
@@ -11,7 +12,8 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;   # libclang-rt-14-dev holds libclang_rt.fuzzer
-    *) echo "setup: error: unknown option '$arg' (known: --fuzz)" >&2; exit 2 ;;
+    --testbed) packages+=(gnuplot-nox) ;;
+    *) echo "setup: error: unknown option '$arg' (known: --fuzz, --testbed)" >&2; exit 2 ;;
   esac
 done
 

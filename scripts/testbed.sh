@@ -3,7 +3,13 @@
 # pairs whose bandwidth tc shapes (tbf) and whose latency a delay relay adds (this kernel has no netem).
 #
 #   scripts/testbed.sh [--edges N] [--rtt-ms MS] [--rate-mbit R] [--cloud-model M] [--edge-model M]
+#                      [--points P] [--words-per-point W] [--expand-tokens T] [--direct-tokens D]
 #                      [--requests K] [--build-dir DIR] [--keep-logs DIR] [-- COMMAND...]
+#
+# Budgets (with ignore_eos in the requests, every answer has exactly these lengths): --points P fixes the
+# sketch at P points (min = max, adaptive budget off, so every mode does the same work at every load),
+# --words-per-point W bounds each point's words, --expand-tokens T is the tokens of one expanded point,
+# --direct-tokens D those of a direct answer. Defaults: the node's own ([sketch], [expand], [scheduler]).
 #
 # Without a COMMAND it checks the testbed end to end: K questions (default 3) through `pice ask`, each
 # answered completely with every point expanded on an edge host. With one, it runs COMMAND in the cloud
@@ -20,6 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 edges=2 rtt_ms=20 rate_mbit=100 requests=3
+points="" words="" expand_tokens="" direct_tokens=""
 cloud_model=synth:demo edge_model=synth:demo
 build_dir=${BUILD_DIR:-build} keep_logs=""
 command=()
@@ -31,16 +38,23 @@ while [ $# -gt 0 ]; do
     --cloud-model) cloud_model=$2; shift 2 ;;
     --edge-model) edge_model=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
+    --points) points=$2; shift 2 ;;
+    --words-per-point) words=$2; shift 2 ;;
+    --expand-tokens) expand_tokens=$2; shift 2 ;;
+    --direct-tokens) direct_tokens=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --keep-logs) keep_logs=$2; shift 2 ;;
     --) shift; command=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "testbed: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ $edges =~ ^[0-9]+$ ]] && [ "$edges" -ge 1 ] && [ "$edges" -le 200 ] || { echo "testbed: --edges must be 1..200, not '$edges'" >&2; exit 2; }
 [[ $rtt_ms =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "testbed: --rtt-ms must be a number, not '$rtt_ms'" >&2; exit 2; }
 [[ $rate_mbit =~ ^[0-9]+$ ]] && [ "$rate_mbit" -ge 1 ] || { echo "testbed: --rate-mbit must be a positive integer, not '$rate_mbit'" >&2; exit 2; }
+for value in "$points" "$words" "$expand_tokens" "$direct_tokens"; do
+  [ -z "$value" ] || [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "testbed: budgets must be positive integers, not '$value'" >&2; exit 2; }
+done
 if [ "$(id -u)" -ne 0 ]; then
   echo "testbed: needs root for network namespaces and tc (run it with sudo)" >&2
   exit 2
@@ -99,6 +113,21 @@ model = "$cloud_model"
 [fleet]
 board_timeout_ms = 5000
 EOF
+# The budgets, when given; the node validates them (and names any bad one).
+{
+  if [ -n "$points$words" ]; then
+    echo "[sketch]"
+    [ -z "$points" ] || printf 'min_points = %s\nmax_points = %s\n' "$points" "$points"
+    [ -z "$words" ] || echo "max_words_per_point = $words"
+  fi
+  [ -z "$expand_tokens" ] || printf '[expand]\nmax_tokens = %s\n' "$expand_tokens"
+  if [ -n "$points$direct_tokens" ]; then
+    echo "[scheduler]"
+    [ -z "$direct_tokens" ] || echo "direct_max_tokens = $direct_tokens"
+    # A fixed sketch: the load-adaptive budget would give each mode different work at each load.
+    [ -z "$points" ] || echo "adaptive_budget = false"
+  fi
+} >>"$work/cloud.toml"
 cat >"$work/edge.toml" <<EOF
 [node]
 role = "edge"

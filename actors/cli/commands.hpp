@@ -23,18 +23,26 @@ struct GenerateOptions {
   uint64_t seed = 0;
   bool ignore_eos = false;
   bool chat = false;   // the prompt is a user message, rendered with the model's chat template
+  std::string load = "read";   // read | mmap | mmap-lock-required (kernels::parse_load_mode)
+  int kv_window = 0, kv_keep = 0;   // the bounded KV-cache policy (kernels::KvPolicy); 0: unbounded
 };
-// Prints only the generated text (then a newline); errors go to stderr.
+// Prints only the generated text (then a newline); errors, and the resident memory after the load,
+// go to stderr.
 int run_generate(const GenerateOptions& options);
 
 struct SynthOptions {
   std::string output;
   std::string shape = "tiny";
   std::string type = "f32";
+  std::string arch;   // llama | qwen2; empty: the shape's
   uint64_t seed = 1;
 };
 int run_model_synth(const SynthOptions& options);
-int run_model_info(const std::string& path);
+struct ModelInfoOptions {
+  std::string path;
+  std::string load;   // empty: only read the header; else load the model this way and print its resident memory
+};
+int run_model_info(const ModelInfoOptions& options);
 
 struct ServeOptions {
   std::string config_path;
@@ -118,5 +126,33 @@ struct DrainOptions {
 };
 // Exit 0 once the board's heartbeats say it is draining.
 int run_drain(const DrainOptions& options);
+
+struct SimOptions {
+  std::string config_path;         // a cloud node's TOML ([scheduler], [sketch], [expand], [fleet]); empty: defaults
+  std::vector<std::string> modes{"cloud-only", "sot", "route", "pice"};
+  std::vector<int> boards{2};
+  std::vector<double> rates{0.05, 0.1, 0.2};   // offered requests/s (Poisson)
+  int requests = 200;              // per run
+  uint64_t seed = 1;
+  std::string profile_path;        // engine profile CSV; empty: the built-in one (measured table)
+  std::string cloud_engine = "cloud-1.5b:q4_0";
+  int cloud_threads = 1;
+  std::string edge_engine = "edge-135m:q8_0";
+  int edge_threads = 1;
+  std::vector<double> board_speeds{1.0};  // cycled over boards
+  double edge_cores = 0;           // > 0: the boards share this many cores
+  double rtt_ms = 20;
+  double mbit_per_s = 100;
+  std::string questions_path;      // labelled CSV, one-column CSV or one question per line; empty: built-in
+  int direct_tokens = 0;           // 0: [scheduler] direct_max_tokens
+  int point_tokens = 0;            // 0: [expand] max_tokens
+  double tokens_per_word = 1.4;
+  int prompt_tokens = 60;
+  int expand_prompt_tokens = 80;
+  std::string csv_path;
+  bool print_profile = false;      // print the built-in profile CSV and exit
+};
+// Prints one table row per mode x boards x rate (and writes them to csv_path).
+int run_sim(const SimOptions& options);
 
 }  // namespace pice::cli

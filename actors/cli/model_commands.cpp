@@ -1,4 +1,5 @@
 // `pice generate`, `pice model synth`, `pice model info`: the model commands of the CLI.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "kernels/chat_template.hpp"
 #include "kernels/generate.hpp"
 #include "kernels/gguf_file.hpp"
+#include "kernels/resident_memory.hpp"
 #include "kernels/synth.hpp"
 
 namespace pice::cli {
@@ -33,7 +35,8 @@ std::string megabytes(uint64_t bytes) {
 uint64_t synth_parameters(const k::SynthShape& s) {
   const uint64_t dim = static_cast<uint64_t>(s.dim), ffn = static_cast<uint64_t>(s.ffn_dim);
   const uint64_t kv = dim / static_cast<uint64_t>(s.n_heads) * static_cast<uint64_t>(s.n_kv_heads);
-  const uint64_t layer = 2 * dim + 2 * dim * dim + 2 * dim * kv + 3 * dim * ffn;
+  const uint64_t biases = s.arch == "qwen2" ? dim + 2 * kv : 0;
+  const uint64_t layer = 2 * dim + 2 * dim * dim + 2 * dim * kv + 3 * dim * ffn + biases;
   return static_cast<uint64_t>(s.vocab_size) * dim + dim + static_cast<uint64_t>(s.n_layers) * layer;
 }
 
@@ -43,12 +46,39 @@ std::string token_label(const std::vector<std::string>& pieces, int64_t id) {
   return std::to_string(id) + " '" + pieces[static_cast<size_t>(id)] + "'";
 }
 
+k::LoadMode load_mode(const std::string& name) {
+  const std::optional<k::LoadMode> mode = k::parse_load_mode(name);
+  if (!mode) throw std::invalid_argument("--load must be read, mmap or mmap-lock-required, not '" + name + "'");
+  return *mode;
+}
+
+// The model loaded as asked; what it costs in resident memory, and a lock that failed, on stderr (the
+// process holds little else at this point, so its RSS is the model's).
+std::shared_ptr<const k::Model> load_reporting(const std::string& spec, const k::ModelOptions& options,
+                                               const std::string& command) {
+  const auto model = k::Model::load(k::resolve_model_path(spec), options);
+  if (const std::string& lock = model->file().lock_error(); !lock.empty())
+    std::cerr << command << ": warning: weights stay mapped but unlocked (the kernel may evict them): " << lock << "\n";
+  return model;
+}
+
+std::string resident_text(const k::Model& model) {
+  const bool unlocked = !model.file().lock_error().empty();
+  return megabytes(k::resident_bytes()) + " resident after loading with " +
+         std::string(k::load_mode_name(model.file().load_mode())) + (unlocked ? " (lock refused: pages not resident until read)" : "") +
+         " (file " + megabytes(model.file().file_size()) + ")";
+}
+
 }  // namespace
 
 int run_generate(const GenerateOptions& options) {
   try {
     if (options.n_tokens < 0) throw std::invalid_argument("-n must be >= 0, got " + std::to_string(options.n_tokens));
-    const auto model = k::Model::load(k::resolve_model_path(options.model));
+    k::ModelOptions model_options;
+    model_options.load = load_mode(options.load);
+    model_options.kv = {options.kv_window, options.kv_keep};
+    const auto model = load_reporting(options.model, model_options, "pice generate");
+    std::cerr << "pice generate: " << model->name() << ": " << resident_text(*model) << "\n";
     const k::Tokenizer& tokenizer = model->tokenizer();
     std::vector<int32_t> prompt;
     if (options.chat) {
@@ -89,7 +119,8 @@ int run_model_synth(const SynthOptions& options) {
       for (const std::string& f : k::synth_format_names()) known += (known.empty() ? "" : ", ") + f;
       throw std::invalid_argument("type must be one of " + known + ", not '" + options.type + "'");
     }
-    const k::SynthShape shape = k::synth_shape(options.shape);
+    k::SynthShape shape = k::synth_shape(options.shape);
+    if (!options.arch.empty()) shape.arch = options.arch;
     const std::filesystem::path out = options.output;
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     // Written beside the target and renamed, so a failed or interrupted run leaves no partial model.
@@ -102,7 +133,7 @@ int run_model_synth(const SynthOptions& options) {
       std::filesystem::remove(tmp, ignored);
       throw;
     }
-    std::cout << "wrote " << out.string() << ": pice-synth-" << shape.name << " (llama, dim " << shape.dim << ", "
+    std::cout << "wrote " << out.string() << ": pice-synth-" << shape.name << " (" << shape.arch << ", dim " << shape.dim << ", "
               << shape.n_layers << " layers, " << shape.n_heads << "/" << shape.n_kv_heads << " heads, ffn "
               << shape.ffn_dim << ", vocab " << shape.vocab_size << ", context " << shape.context_length << "), "
               << options.type << ", seed " << options.seed << ", " << millions(synth_parameters(shape))
@@ -114,16 +145,20 @@ int run_model_synth(const SynthOptions& options) {
   }
 }
 
-int run_model_info(const std::string& path_spec) {
+int run_model_info(const ModelInfoOptions& options) {
   try {
     // Reads the GGUF directly (not Model::load) so that files the engine cannot run yet still show.
-    const k::GgufFile file = k::GgufFile::open(k::resolve_model_path(path_spec));
+    const k::GgufFile file = k::GgufFile::open(k::resolve_model_path(options.path));
     const std::string arch = file.get_string_or("general.architecture", "?");
     const std::string p = arch + ".";
     std::cout << "file:         " << file.path().string() << " (" << megabytes(file.file_size()) << ", GGUF v"
               << file.version() << ", " << file.keys().size() << " metadata keys)\n";
     std::cout << "name:         " << file.get_string_or("general.name", file.path().stem().string()) << "\n";
-    std::cout << "architecture: " << arch << "\n";
+    const std::vector<std::string> runs = k::supported_architectures();
+    const bool supported = std::find(runs.begin(), runs.end(), arch) != runs.end();
+    std::cout << "architecture: " << arch << (arch == "qwen2" ? " (rope neox, q/k/v biases)" : arch == "llama" ? " (rope normal)" : "")
+              << (supported ? "" : " (not supported by the engine)")
+              << (file.find_tensor("rope_freqs.weight") != nullptr ? ", rope frequency factors" : "") << "\n";
     std::cout << "shape:        dim " << file.get_int_or(p + "embedding_length", 0) << ", layers "
               << file.get_int_or(p + "block_count", 0) << ", heads " << file.get_int_or(p + "attention.head_count", 0)
               << " / kv " << file.get_int_or(p + "attention.head_count_kv", file.get_int_or(p + "attention.head_count", 0))
@@ -159,6 +194,12 @@ int run_model_info(const std::string& path_spec) {
     }
     const bool has_template = file.has("tokenizer.chat_template");
     std::cout << "template:     " << k::ChatTemplate::from_gguf(file).describe(has_template) << "\n";
+    if (!options.load.empty()) {
+      k::ModelOptions model_options;
+      model_options.load = load_mode(options.load);
+      const auto model = load_reporting(options.path, model_options, "pice model info");
+      std::cout << "memory:       " << resident_text(*model) << "\n";
+    }
     return kExitOk;
   } catch (const std::exception& e) {
     std::cerr << "pice model info: " << e.what() << "\n";

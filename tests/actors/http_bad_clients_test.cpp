@@ -8,9 +8,8 @@
 
 #include <thread>
 
-#include "actors/http/http_gateway.hpp"
-#include "actors/node.hpp"
 #include "config/node_config.hpp"
+#include "tests/actors/gateway_node.hpp"
 #include "tests/actors/http_test_client.hpp"
 #include "tests/common/process.hpp"
 
@@ -18,7 +17,6 @@ namespace pice::testing {
 namespace {
 
 using nlohmann::json;
-using actors::http::HttpGateway;
 using actors::http::HttpOptions;
 
 std::string chat_body(const std::string& question, bool stream, const json& max_tokens = 12) {
@@ -79,27 +77,19 @@ void expect_complete_answer(const HttpResponse& r, const std::string& who) {
 class HttpBadClients : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    node_ = actors::Node::start(config::parse(
-        "[node]\nid = \"bad-clients\"\nrole = \"all-in-one\"\nlisten = \"inproc://bad-clients\"\nlocal_edges = 2\n"
-        "[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
-        "[sketch]\nmin_points = 2\nmax_points = 3\n[expand]\nmax_tokens = 12\n",
-        "<bad clients config>"));
-    ASSERT_TRUE(wait_until([] { return node_->known_boards() == 2; }, std::chrono::seconds(30)));
     HttpOptions options;
-    options.port = 0;
     options.threads = 2;
-    gateway_ = std::make_unique<HttpGateway>(options, node_->gateway_endpoint());
-    gateway_->start();
+    served_ = std::make_unique<GatewayNode>(
+        config::parse("[node]\nid = \"bad-clients\"\nrole = \"all-in-one\"\nlisten = \"inproc://bad-clients\"\n"
+                      "local_edges = 2\n[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
+                      "[sketch]\nmin_points = 2\nmax_points = 3\n[expand]\nmax_tokens = 12\n",
+                      "<bad clients config>"),
+        2, options);
   }
-  static void TearDownTestSuite() {
-    gateway_.reset();
-    node_->stop();
-    node_.reset();
-  }
-  static int port() { return gateway_->port(); }
+  static void TearDownTestSuite() { served_.reset(); }
+  static int port() { return served_->port(); }
 
-  static inline std::unique_ptr<actors::Node> node_;
-  static inline std::unique_ptr<HttpGateway> gateway_;
+  static inline std::unique_ptr<GatewayNode> served_;
 };
 
 TEST_F(HttpBadClients, AQuestionLongerThanTheContextFailsClearlyWhileOthersAreAnswered) {

@@ -6,12 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "actors/http/http_gateway.hpp"
-#include "actors/node.hpp"
 #include "brokers/endpoints.hpp"
 #include "brokers/pump.hpp"
 #include "config/node_config.hpp"
 #include "messages/envelope.hpp"
+#include "tests/actors/gateway_node.hpp"
 #include "tests/actors/http_test_client.hpp"
 #include "tests/common/process.hpp"
 
@@ -19,8 +18,6 @@ namespace pice::testing {
 namespace {
 
 using nlohmann::json;
-using actors::http::HttpGateway;
-using actors::http::HttpOptions;
 
 constexpr const char* kListLike = "What are some tips for staying healthy and fit?";
 constexpr const char* kCode = "Write a Python function that returns the nth Fibonacci number.";
@@ -50,22 +47,13 @@ std::string content(const json& body) { return body["choices"][0]["message"]["co
 class HttpModesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    node_ = actors::Node::start(node_config("http-modes", 1, "synth:tiny", "[sketch]\nmin_points = 2\nmax_points = 4\n"));
-    ASSERT_TRUE(wait_until([] { return node_->known_boards() == 1; }, std::chrono::seconds(30)));
-    HttpOptions options;
-    options.port = 0;
-    gateway_ = std::make_unique<HttpGateway>(options, node_->gateway_endpoint());
-    gateway_->start();
+    served_ = std::make_unique<GatewayNode>(
+        node_config("http-modes", 1, "synth:tiny", "[sketch]\nmin_points = 2\nmax_points = 4\n"), 1);
   }
-  static void TearDownTestSuite() {
-    gateway_.reset();
-    node_->stop();
-    node_.reset();
-  }
-  static int port() { return gateway_->port(); }
+  static void TearDownTestSuite() { served_.reset(); }
+  static int port() { return served_->port(); }
 
-  static inline std::unique_ptr<actors::Node> node_;
-  static inline std::unique_ptr<HttpGateway> gateway_;
+  static inline std::unique_ptr<GatewayNode> served_;
 };
 
 TEST_F(HttpModesTest, EveryModeAnswersAndSaysHowAndWhy) {
@@ -237,17 +225,11 @@ double gauge(const messages::Telemetry& t, const std::string& name) {
 class HttpCancelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = actors::Node::start(node_config("http-cancel", 0, "synth:demo", "[sketch]\nmin_points = 6\nmax_points = 6\n"));
-    HttpOptions options;
-    options.port = 0;
-    gateway_ = std::make_unique<HttpGateway>(options, node_->gateway_endpoint());
-    gateway_->start();
+    served_ = std::make_unique<GatewayNode>(
+        node_config("http-cancel", 0, "synth:demo", "[sketch]\nmin_points = 6\nmax_points = 6\n"), 0);
     telemetry_ = std::make_unique<Telemetry>("inproc://http-cancel");
   }
-  void TearDown() override {
-    gateway_.reset();
-    node_->stop();
-  }
+  void TearDown() override { served_.reset(); }
 
   // Waits for the cancelled request to be gone and the cloud idle; returns the cloud's token count,
   // after checking that it no longer grows.
@@ -273,14 +255,13 @@ class HttpCancelTest : public ::testing::Test {
     return tokens;
   }
 
-  std::unique_ptr<actors::Node> node_;
-  std::unique_ptr<HttpGateway> gateway_;
+  std::unique_ptr<GatewayNode> served_;
   std::unique_ptr<Telemetry> telemetry_;
 };
 
 TEST_F(HttpCancelTest, AClientLeavingAStreamStopsTheCloudMidAnswer) {
   {
-    HttpConnection leaver(gateway_->port());
+    HttpConnection leaver(served_->port());
     // About 1000 tokens (the demo model's context) if it ran to the end.
     leaver.send_request("POST", "/v1/chat/completions",
                         chat(kCode, {{"max_tokens", 4096}, {"ignore_eos", true}, {"stream", true},
@@ -292,7 +273,7 @@ TEST_F(HttpCancelTest, AClientLeavingAStreamStopsTheCloudMidAnswer) {
   }
   uint64_t tokens = tokens_after_cancel(1);
   EXPECT_LT(tokens, 900u);
-  HttpConnection c(gateway_->port());
+  HttpConnection c(served_->port());
   HttpResponse metrics = c.request("GET", "/metrics");
   EXPECT_NE(metrics.body.find("pice_http_errors_total{kind=\"disconnect\"} 1"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("pice_http_inflight_requests 0"), std::string::npos) << metrics.body;
@@ -300,7 +281,7 @@ TEST_F(HttpCancelTest, AClientLeavingAStreamStopsTheCloudMidAnswer) {
 
 TEST_F(HttpCancelTest, AClientLeavingBeforeANonStreamedAnswerStopsItsQueuedWork) {
   {
-    HttpConnection leaver(gateway_->port());
+    HttpConnection leaver(served_->port());
     // Six points of about 900 tokens each, all on the cloud: thousands of tokens if it ran to the end.
     leaver.send_request("POST", "/v1/chat/completions",
                         chat(kListLike, {{"max_tokens", 4096}, {"ignore_eos", true}, {"pice", {{"mode", "sot"}}}}));

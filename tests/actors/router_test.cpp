@@ -101,6 +101,29 @@ TEST(Router, ReasonNamesTheDecidingCues) {
   EXPECT_NE(route("").reason.find("no cue"), std::string::npos);
 }
 
+TEST(RouterNgrams, OpeningsUnigramsAndBigramsOfTheWindowOnly) {
+  const std::vector<std::string> grams = router_ngrams("What are some tips? Ignored tail", 4);
+  const std::vector<std::string> expected = {"^what", "^what are", "^what are some", "are", "are some", "some",
+                                             "some tips", "tips", "what", "what are"};
+  EXPECT_EQ(grams, expected);
+  EXPECT_TRUE(router_ngrams("", 60).empty());
+  EXPECT_EQ(router_ngrams("tips tips tips", 60), (std::vector<std::string>{"^tips", "^tips tips", "^tips tips tips",
+                                                                           "tips", "tips tips"}));
+}
+
+TEST(Router, NgramWeightsAddToTheScoreAndTheReason) {
+  RouterWeights weights;
+  weights.bias = -0.5;
+  weights.ngram_window = 60;
+  weights.ngrams = {{"^what if", 1.25}, {"rome", -0.25}};
+  const RouteDecision d = route("What if Rome never fell?", weights);
+  EXPECT_DOUBLE_EQ(d.score, -0.5 + 1.25 - 0.25);
+  EXPECT_TRUE(d.progressive);
+  EXPECT_NE(d.reason.find("\"^what if\" +1.25"), std::string::npos) << d.reason;
+  weights.ngram_window = 0;  // no words read: only the openings count
+  EXPECT_DOUBLE_EQ(route("What if Rome never fell?", weights).score, -0.5 + 1.25);
+}
+
 TEST(Router, ScoreIsBiasPlusWeightedCues) {
   RouterWeights weights;
   weights.bias = -0.5;
@@ -111,20 +134,27 @@ TEST(Router, ScoreIsBiasPlusWeightedCues) {
   EXPECT_EQ(prior_router_weights().weights[static_cast<size_t>(RouterFeature::Math)], -1.0);
 }
 
-// Accuracy on the labelled sets (docs/BENCHMARKS.md, "Router"). Measured with the committed weights:
-// WizardLM (held out, never used for fitting) 169 of 218 correct (77.5%); LIMA (the fit set) 808 of
-// 1030 (78.4%). The floors leave a margin of about 1.4 points (3 and 15 questions) so that a harmless
+// Accuracy on the labelled sets (docs/BENCHMARKS.md, "Router"). WizardLM is split by position, as
+// bench/router_eval.cpp does: odd rows (0-based) are the development half, whose errors were read while
+// revising cues; even rows are the test half, never used for fitting or inspected. Measured with the
+// committed weights: test half 86 of 109 (78.9%), development half 83 of 109 (76.1%), LIMA (the fit
+// set) 808 of 1030 (78.4%). The floors leave a margin (2, 2 and 15 questions) so that a harmless
 // vocabulary change passes and a real regression does not.
-size_t correct_routes(const std::filesystem::path& path) {
+// parity: -1 every row, else only the rows whose 0-based position has that parity.
+size_t correct_routes(const std::filesystem::path& path, int parity = -1) {
   size_t correct = 0;
-  for (const auto& row : read_labelled_csv(path)) correct += route(row.question).progressive == row.suitable;
+  const auto rows = read_labelled_csv(path);
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (parity < 0 || static_cast<int>(i % 2) == parity)
+      correct += route(rows[i].question).progressive == rows[i].suitable;
   return correct;
 }
 
 TEST(Router, HeldOutAccuracyFloor) {
   PICE_REQUIRE_SHARED(path, "datasets/sot-wizardlm/router-labels.csv");
   ASSERT_EQ(read_labelled_csv(path).size(), 218u);
-  EXPECT_GE(correct_routes(path), 166u) << "of 218 (held-out WizardLM)";
+  EXPECT_GE(correct_routes(path, 0), 84u) << "of 109 (WizardLM test half, held out)";
+  EXPECT_GE(correct_routes(path, 1), 81u) << "of 109 (WizardLM development half)";
 }
 
 TEST(Router, FitSetAccuracyFloor) {

@@ -55,10 +55,11 @@ const std::vector<Mistake> kMistakes = {
      "node.id", "node.id: expected a non-empty string"},
     {"endpoint with another scheme", "[node]\nrole = \"cloud\"\nlisten = \"http://x:1\"\n[llm]\nmodel = \"synth:demo\"\n", 3,
      10, "node.listen", "node.listen: expected an endpoint starting with tcp://, ipc:// or inproc://, got \"http://x:1\""},
+    {"model load mode not one of the modes", kCloud + "load = \"mlock\"\n", 6, 8, "llm.load",
+     "llm.load: expected one of \"read\", \"mmap\", \"mmap-lock-required\", got \"mlock\""},
+    {"negative kv window", kCloud + "kv_window = -4\n", 6, 13, "llm.kv_window", "llm.kv_window: expected 0..1048576, got -4"},
     {"remote engine URL with another scheme", kCloud + "url = \"https://gpu:8080/v1\"\n", 6, 7, "llm.url",
      "llm.url: expected a URL starting with http://, got \"https://gpu:8080/v1\""},
-    {"remote engine for the cloud model", kCloud + "url = \"http://gpu:8080/v1\"\n", 6, 7, "llm.url",
-     "llm.url: remote engines serve edge expansions ([slm] url); the cloud's [llm] runs here"},
     {"API key variable without a remote engine", kCloud + "api_key_env = \"KEY\"\n", 6, 15, "llm.api_key_env",
      "llm.api_key_env: only used with llm.url (a remote engine's API key)"},
     // ---- unknown and missing names ----
@@ -129,6 +130,8 @@ const std::vector<Mistake> kMistakes = {
     {"edge with [ensemble]",
      "[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\n[slm]\nmodel = \"synth:demo\"\n[ensemble]\nk = 2\n", 6, 1,
      "ensemble", "ensemble: not used by role \"edge\" (the cloud's ensemble picks among candidates)"},
+    {"kv_keep without a window", kCloud + "kv_keep = 32\n", 6, 11, "llm.kv_keep",
+     "llm.kv_keep: 32 needs llm.kv_window above 0 (the bounded cache's recent window)"},
     // ---- several mistakes: the first in the file is reported, not the first in the schema ----
     {"earliest mistake first", kCloud + "[expand]\nmax_tokens = 0\n[sketch]\nmin_points = 0\n", 7, 14,
      "expand.max_tokens", "expand.max_tokens: expected 1..8192, got 0"},

@@ -73,6 +73,16 @@ TEST(NodeConfig, ARemoteEngineKeepsItsModelNameAsWritten) {
   EXPECT_EQ(c.slm->api_key_env, "BOARD_KEY");
 }
 
+TEST(NodeConfig, ACloudModelCanBeARemoteEngine) {
+  const NodeConfig c = parse("[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n[llm]\n"
+                             "url = \"http://gpu:8000/v1\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\napi_key_env = \"VLLM_KEY\"\n",
+                             "/etc/pice/cloud.toml");
+  ASSERT_TRUE(c.llm);
+  EXPECT_EQ(c.llm->url, "http://gpu:8000/v1");
+  EXPECT_EQ(c.llm->path, "Qwen/Qwen2.5-7B-Instruct");  // the server's name, not a file next to the config
+  EXPECT_EQ(c.llm->api_key_env, "VLLM_KEY");
+}
+
 TEST(NodeConfig, AllInOneWithEveryKeySet) {
   const NodeConfig c = parse(R"(
 [node]
@@ -88,6 +98,9 @@ context = 4096
 model = "synth:edge-135m"
 threads = 3
 context = 512
+load = "mmap"
+kv_window = 256
+kv_keep = 64
 [sketch]
 min_points = 3
 max_points = 9
@@ -118,6 +131,11 @@ level = "debug"
   EXPECT_EQ(c.slm->path, "synth:edge-135m");
   EXPECT_EQ(c.slm->threads, 3);
   EXPECT_EQ(c.slm->context, 512);
+  EXPECT_EQ(c.slm->load, "mmap");
+  EXPECT_EQ(c.slm->kv_window, 256);
+  EXPECT_EQ(c.slm->kv_keep, 64);
+  EXPECT_EQ(c.llm->load, "read");   // the default: weights read into memory
+  EXPECT_EQ(c.llm->kv_window, 0);   // the default: no bound
   EXPECT_EQ(c.sketch.min_points, 3);
   EXPECT_EQ(c.sketch.max_points, 9);
   EXPECT_EQ(c.sketch.max_words_per_point, 4);

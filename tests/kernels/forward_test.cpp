@@ -16,17 +16,21 @@ namespace {
 
 using Vec = std::vector<double>;
 
-// The model's weights widened to double, read straight from the GGUF (not through Model).
+// The model's weights widened to double, read straight from the GGUF (not through Model). Qwen2 as
+// its published definition: biases on q, k and v, rope over the two halves of each head.
 struct Reference {
   explicit Reference(const std::filesystem::path& path) : file(GgufFile::open(path)) {
-    dim = static_cast<int>(file.get_int("llama.embedding_length"));
-    layers = static_cast<int>(file.get_int("llama.block_count"));
-    heads = static_cast<int>(file.get_int("llama.attention.head_count"));
-    kv_heads = static_cast<int>(file.get_int("llama.attention.head_count_kv"));
-    ffn = static_cast<int>(file.get_int("llama.feed_forward_length"));
-    eps = file.get_float("llama.attention.layer_norm_rms_epsilon");
-    theta = file.get_float_or("llama.rope.freq_base", 10000.0);
+    arch = file.get_string("general.architecture");
+    const std::string p = arch + ".";
+    dim = static_cast<int>(file.get_int(p + "embedding_length"));
+    layers = static_cast<int>(file.get_int(p + "block_count"));
+    heads = static_cast<int>(file.get_int(p + "attention.head_count"));
+    kv_heads = static_cast<int>(file.get_int(p + "attention.head_count_kv"));
+    ffn = static_cast<int>(file.get_int(p + "feed_forward_length"));
+    eps = file.get_float(p + "attention.layer_norm_rms_epsilon");
+    theta = file.get_float_or(p + "rope.freq_base", 10000.0);
     head_dim = dim / heads;
+    if (file.find_tensor("rope_freqs.weight") != nullptr) freq_factors = weights("rope_freqs.weight");
     key_cache.resize(static_cast<size_t>(layers));
     value_cache.resize(static_cast<size_t>(layers));
   }
@@ -65,17 +69,27 @@ struct Reference {
     return y;
   }
 
-  // Rotates the adjacent pairs (2i, 2i+1) of every head by pos * theta^(-2i/head_dim).
+  // Rotates pair i of every head by pos * theta^(-2i/head_dim) / factor[i]: Llama's pairs are the
+  // adjacent (2i, 2i+1), Qwen2's (i, i + head_dim/2).
   void rope(Vec& v, int pos) const {
+    const bool halves = arch == "qwen2";
     for (size_t h = 0; h < v.size() / static_cast<size_t>(head_dim); ++h)
       for (int i = 0; i < head_dim / 2; ++i) {
-        const double angle = pos * std::pow(theta, -2.0 * i / head_dim);
-        double& a = v[h * static_cast<size_t>(head_dim) + 2 * static_cast<size_t>(i)];
-        double& b = v[h * static_cast<size_t>(head_dim) + 2 * static_cast<size_t>(i) + 1];
+        const double factor = freq_factors.empty() ? 1.0 : freq_factors[static_cast<size_t>(i)];
+        const double angle = pos * std::pow(theta, -2.0 * i / head_dim) / factor;
+        const size_t first = static_cast<size_t>(halves ? i : 2 * i), second = static_cast<size_t>(halves ? i + head_dim / 2 : 2 * i + 1);
+        double& a = v[h * static_cast<size_t>(head_dim) + first];
+        double& b = v[h * static_cast<size_t>(head_dim) + second];
         const double a0 = a, b0 = b;
         a = a0 * std::cos(angle) - b0 * std::sin(angle);
         b = a0 * std::sin(angle) + b0 * std::cos(angle);
       }
+  }
+
+  void add_bias(Vec& x, const std::string& name) const {
+    if (file.find_tensor(name) == nullptr) return;
+    const Vec bias = weights(name);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += bias[i];
   }
 
   // Logits after feeding `token` at the next position.
@@ -87,7 +101,10 @@ struct Reference {
       const std::string b = "blk." + std::to_string(l) + ".";
       const Vec xn = norm(x, b + "attn_norm.weight");
       Vec q = apply(weights(b + "attn_q.weight"), xn), k = apply(weights(b + "attn_k.weight"), xn);
-      const Vec v = apply(weights(b + "attn_v.weight"), xn);
+      Vec v = apply(weights(b + "attn_v.weight"), xn);
+      add_bias(q, b + "attn_q.bias");
+      add_bias(k, b + "attn_k.bias");
+      add_bias(v, b + "attn_v.bias");
       rope(q, pos);
       rope(k, pos);
       key_cache[static_cast<size_t>(l)].push_back(k);
@@ -96,7 +113,8 @@ struct Reference {
       for (int h = 0; h < heads; ++h) {
         const int kv_head = h * kv_heads / heads;
         Vec scores;
-        for (int p = 0; p <= pos; ++p) {
+        const int first = window > 0 ? std::max(0, pos - window) : 0;
+        for (int p = first; p <= pos; ++p) {
           double s = 0;
           for (int i = 0; i < head_dim; ++i)
             s += q[static_cast<size_t>(h * head_dim + i)] * key_cache[static_cast<size_t>(l)][static_cast<size_t>(p)][static_cast<size_t>(kv_head * head_dim + i)];
@@ -105,9 +123,9 @@ struct Reference {
         const double max = *std::max_element(scores.begin(), scores.end());
         double total = 0;
         for (double& s : scores) total += (s = std::exp(s - max));
-        for (int p = 0; p <= pos; ++p)
+        for (int p = first; p <= pos; ++p)
           for (int i = 0; i < head_dim; ++i)
-            attended[static_cast<size_t>(h * head_dim + i)] += scores[static_cast<size_t>(p)] / total *
+            attended[static_cast<size_t>(h * head_dim + i)] += scores[static_cast<size_t>(p - first)] / total *
                 value_cache[static_cast<size_t>(l)][static_cast<size_t>(p)][static_cast<size_t>(kv_head * head_dim + i)];
       }
       const Vec o = apply(weights(b + "attn_output.weight"), attended);
@@ -124,6 +142,9 @@ struct Reference {
   }
 
   GgufFile file;
+  std::string arch;
+  Vec freq_factors;   // empty: none
+  int window = 0;     // > 0: a token attends only to itself and the `window` positions before it
   int dim, layers, heads, kv_heads, ffn, head_dim, position = 0;
   double eps, theta;
   std::vector<std::vector<Vec>> key_cache, value_cache;
@@ -271,6 +292,104 @@ TEST(Forward, UntiedOutputAndMoreHeads) {
   Sequence seq(model, 16);
   for (const int32_t token : some_tokens(6, model->hparams().vocab_size))
     expect_logits_near(seq.feed(std::span<const int32_t>(&token, 1)), ref.step(token), "untied");
+}
+
+// Qwen2: the synth model's random biases and rotate-halves rope, token by token and in a prefill.
+TEST(Forward, Qwen2MatchesTheReference) {
+  testing::TempDir dir;
+  for (const TensorType type : {TensorType::f32, TensorType::f16}) {
+    const std::filesystem::path path = dir / (std::string(tensor_type_name(type)) + ".gguf");
+    write_synth_model(path, synth_shape("tiny-qwen2"), type, 3);
+    const auto model = Model::load(path);
+    ASSERT_EQ(model->hparams().arch, "qwen2");
+    EXPECT_EQ(model->hparams().rope_style, RopeStyle::neox);
+    ASSERT_EQ(model->layer(0).bk.size(), static_cast<size_t>(model->kv_dim()));
+    const std::vector<int32_t> tokens = some_tokens(20, model->hparams().vocab_size);
+    Reference ref(path);
+    Vec expected;
+    for (size_t i = 0; i < 17; ++i) expected = ref.step(tokens[i]);
+    Sequence seq(model, 32);
+    expect_logits_near(seq.feed(std::span<const int32_t>(tokens.data(), 17)), expected, "qwen2 prefill");
+    for (size_t i = 17; i < tokens.size(); ++i)
+      expect_logits_near(seq.feed(std::span<const int32_t>(&tokens[i], 1)), ref.step(tokens[i]), "qwen2 decode");
+  }
+}
+
+// The reference itself is only as good as its Qwen2 parts: they must make a difference to the logits
+// here, or the test above would pass with biases ignored or the wrong rope pairs.
+TEST(Forward, Qwen2BiasesAndRopeStyleChangeTheLogits) {
+  testing::TempDir dir;
+  testing::TestModelSpec spec;
+  spec.dim = 32;
+  spec.n_heads = 2;
+  spec.n_kv_heads = 1;
+  spec.fill = [](const std::string& name, uint64_t row, std::span<float> out) {
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = name.find("norm") != std::string::npos ? 1.0f : 0.2f * std::sin(static_cast<float>(row * 13 + i * 5 + name.size()));
+  };
+  const std::vector<int32_t> tokens{1, 40, 50, 60};
+  auto last_logits = [&](const std::string& arch, bool bias) {
+    spec.arch = arch;
+    spec.qkv_bias = bias;
+    const std::filesystem::path path = dir / (arch + (bias ? "-bias" : "") + ".gguf");
+    testing::write_test_model(path, spec);
+    Sequence seq(Model::load(path), 8);
+    const std::span<const float> logits = seq.feed(tokens);
+    Reference ref(path);
+    Vec expected;
+    for (const int32_t t : tokens) expected = ref.step(t);
+    expect_logits_near(logits, expected, arch + (bias ? " with biases" : ""));
+    return std::vector<float>(logits.begin(), logits.end());
+  };
+  const std::vector<float> llama = last_logits("llama", false), qwen2 = last_logits("qwen2", false),
+                           qwen2_bias = last_logits("qwen2", true), llama_bias = last_logits("llama", true);
+  auto differ = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+    return worst > 1e-3;
+  };
+  EXPECT_TRUE(differ(llama, qwen2)) << "rope style made no difference";
+  EXPECT_TRUE(differ(qwen2, qwen2_bias)) << "biases made no difference";
+  EXPECT_TRUE(differ(llama_bias, qwen2_bias));
+}
+
+// Llama 3's rope frequency factors (rope_freqs.weight) divide each pair's frequency.
+TEST(Forward, RopeFrequencyFactorsMatchTheReference) {
+  testing::TempDir dir;
+  testing::TestModelSpec spec;
+  spec.dim = 32;
+  spec.n_heads = 2;
+  spec.rope_freqs = true;
+  spec.fill = [](const std::string& name, uint64_t row, std::span<float> out) {
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = name == "rope_freqs.weight" ? 1.0f + 3.0f * static_cast<float>(i)
+               : name.find("norm") != std::string::npos ? 1.0f
+                                                         : 0.2f * std::cos(static_cast<float>(row * 7 + i * 3 + name.size()));
+  };
+  testing::write_test_model(dir / "f.gguf", spec);
+  const auto model = Model::load(dir / "f.gguf");
+  EXPECT_FLOAT_EQ(model->rope_inv_freq()[1], static_cast<float>(std::pow(10000.0, -2.0 / 16) / 4.0));
+  Reference ref(dir / "f.gguf");
+  Sequence seq(model, 16);
+  for (const int32_t token : some_tokens(10, model->hparams().vocab_size))
+    expect_logits_near(seq.feed(std::span<const int32_t>(&token, 1)), ref.step(token), "rope factors");
+}
+
+// The bounded cache with keep = 0, fed one token at a time, is a sliding window: each token sees itself
+// and the `window` positions before it (the others were evicted after earlier steps).
+TEST(Forward, BoundedCacheWithoutKeptPositionsIsASlidingWindow) {
+  const std::filesystem::path path = testing::tiny_model();
+  ModelOptions options;
+  options.kv = {8, 0};
+  const auto model = Model::load(path, options);
+  Reference ref(path);
+  ref.window = 8;
+  Sequence seq(model, 64);
+  for (const int32_t token : some_tokens(30, model->hparams().vocab_size)) {
+    const std::span<const float> logits = seq.feed(std::span<const int32_t>(&token, 1));
+    expect_logits_near(logits, ref.step(token), "windowed, position " + std::to_string(seq.position() - 1));
+    EXPECT_LE(seq.cached(), 8);
+  }
 }
 
 TEST(Sequence, RejectsBadInputWithoutChangingState) {

@@ -60,6 +60,8 @@ struct TestModelSpec {
   int dim = 16, n_layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 24, context_length = 64;
   TensorType type = TensorType::f32;
   bool tied = true;
+  bool qkv_bias = false;     // blk.N.attn_{q,k,v}.bias (Qwen2's)
+  bool rope_freqs = false;   // rope_freqs.weight, [head_dim / 2] (Llama 3's rope frequency factors)
   std::string omit;   // a tensor to leave out
   std::function<void(const std::string& tensor, uint64_t row, std::span<float> out)> fill;
 };
@@ -89,6 +91,7 @@ inline void write_test_model(const std::filesystem::path& path, const TestModelS
   add("token_embd.weight", {dim, vocab.pieces.size()}, spec.type);
   if (!spec.tied) add("output.weight", {dim, vocab.pieces.size()}, spec.type);
   add("output_norm.weight", {dim}, TensorType::f32);
+  if (spec.rope_freqs) add("rope_freqs.weight", {dim / u(spec.n_heads) / 2}, TensorType::f32);
   for (int l = 0; l < spec.n_layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     add(b + "attn_norm.weight", {dim}, TensorType::f32);
@@ -96,6 +99,11 @@ inline void write_test_model(const std::filesystem::path& path, const TestModelS
     add(b + "attn_k.weight", {dim, kv}, spec.type);
     add(b + "attn_v.weight", {dim, kv}, spec.type);
     add(b + "attn_output.weight", {dim, dim}, spec.type);
+    if (spec.qkv_bias) {
+      add(b + "attn_q.bias", {dim}, TensorType::f32);
+      add(b + "attn_k.bias", {kv}, TensorType::f32);
+      add(b + "attn_v.bias", {kv}, TensorType::f32);
+    }
     add(b + "ffn_norm.weight", {dim}, TensorType::f32);
     add(b + "ffn_gate.weight", {dim, ffn}, spec.type);
     add(b + "ffn_up.weight", {dim, ffn}, spec.type);

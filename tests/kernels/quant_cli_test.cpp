@@ -86,5 +86,36 @@ TEST(QuantCli, GenerateChatSendsThePromptThroughTheTemplate) {
   EXPECT_NE(chat.out, bare.out);
 }
 
+TEST(QuantCli, SynthQwen2ShowsInModelInfoWithItsResidentMemory) {
+  pice::testing::TempDir dir;
+  const std::filesystem::path model = dir.path() / "tiny-qwen2.gguf";
+  const PiceRun synth = run_pice({"model", "synth", model.string(), "--shape", "tiny", "--arch", "qwen2", "--type", "q8_0"},
+                                 dir.path(), "synth");
+  ASSERT_EQ(synth.status, 0) << synth.err;
+  EXPECT_NE(synth.out.find("(qwen2, dim 64, 2 layers"), std::string::npos) << synth.out;
+
+  const PiceRun info = run_pice({"model", "info", model.string(), "--load", "mmap"}, dir.path(), "info");
+  ASSERT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find("architecture: qwen2 (rope neox, q/k/v biases)"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("resident after loading with mmap-locked"), std::string::npos) << info.out;
+
+  const PiceRun generate = run_pice({"generate", "--model", model.string(), "--prompt", "the", "-n", "4", "--load", "mmap",
+                                     "--kv-window", "4", "--kv-keep", "2"},
+                                    dir.path(), "generate");
+  ASSERT_EQ(generate.status, 0) << generate.err;
+  EXPECT_NE(generate.err.find("resident after loading with mmap-locked"), std::string::npos) << generate.err;
+
+  const PiceRun bad = run_pice({"generate", "--model", model.string(), "--prompt", "the", "--load", "lazy"}, dir.path(), "bad");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--load must be read, mmap or mmap-lock-required, not 'lazy'"), std::string::npos) << bad.err;
+}
+
+TEST(QuantCli, SynthRefusesAnUnknownArchitecture) {
+  pice::testing::TempDir dir;
+  const PiceRun bad = run_pice({"model", "synth", (dir.path() / "x.gguf").string(), "--arch", "gpt2"}, dir.path(), "bad");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("architecture 'gpt2' is not one of llama, qwen2"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace pice::kernels

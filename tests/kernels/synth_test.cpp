@@ -23,7 +23,8 @@ uint64_t parameters(const SynthShape& s) {
 }
 
 TEST(Synth, ShapesAreThoseOfTheBrief) {
-  EXPECT_EQ(synth_shape_names(), (std::vector<std::string>{"tiny", "demo", "edge-135m", "edge-0.5b", "cloud-1.5b"}));
+  EXPECT_EQ(synth_shape_names(), (std::vector<std::string>{"tiny", "demo", "edge-135m", "edge-0.5b", "cloud-1.5b",
+                                                           "tiny-qwen2", "qwen2-0.5b"}));
   const SynthShape tiny = synth_shape("tiny");
   EXPECT_EQ(tiny.dim, 64);
   EXPECT_EQ(tiny.n_layers, 2);
@@ -40,13 +41,39 @@ TEST(Synth, ShapesAreThoseOfTheBrief) {
   EXPECT_NEAR(parameters(edge) / 1e6, 134.5, 0.1);
   EXPECT_NEAR(parameters(synth_shape("edge-0.5b")) / 1e6, 494.0, 0.5);
   EXPECT_NEAR(parameters(synth_shape("cloud-1.5b")) / 1e6, 1544.0, 1.0);
+  // Qwen2-0.5B: Qwen2.5-0.5B's shape under the qwen2 architecture (its biases are not counted above).
+  const SynthShape qwen2 = synth_shape("qwen2-0.5b");
+  EXPECT_EQ(qwen2.arch, "qwen2");
+  EXPECT_EQ(qwen2.dim, 896);
+  EXPECT_EQ(qwen2.n_layers, 24);
+  EXPECT_EQ(qwen2.n_heads, 14);
+  EXPECT_EQ(qwen2.n_kv_heads, 2);
+  EXPECT_EQ(qwen2.ffn_dim, 4864);
+  EXPECT_EQ(synth_shape("edge-0.5b").arch, "llama");
   try {
     synth_shape("huge");
     FAIL() << "no error for an unknown shape";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("'huge' (known: tiny, demo, edge-135m, edge-0.5b, cloud-1.5b)"),
+    EXPECT_NE(std::string(e.what()).find("'huge' (known: tiny, demo, edge-135m, edge-0.5b, cloud-1.5b, tiny-qwen2, qwen2-0.5b)"),
               std::string::npos);
   }
+}
+
+TEST(Synth, Qwen2ModelsCarryTheirArchitectureAndBiases) {
+  testing::TempDir dir;
+  SynthShape shape = synth_shape("tiny");
+  shape.arch = "qwen2";
+  write_synth_model(dir / "q.gguf", shape, TensorType::q8_0, 5);
+  const GgufFile file = GgufFile::open(dir / "q.gguf");
+  EXPECT_EQ(file.get_string("general.architecture"), "qwen2");
+  EXPECT_EQ(file.get_int("qwen2.embedding_length"), 64);
+  EXPECT_FALSE(file.has("llama.embedding_length"));
+  const TensorInfo* bias = file.find_tensor("blk.1.attn_k.bias");
+  ASSERT_NE(bias, nullptr);
+  EXPECT_EQ(bias->type, TensorType::f32);
+  EXPECT_EQ(bias->dims, std::vector<uint64_t>{32});
+  shape.arch = "gpt2";
+  EXPECT_THROW(write_synth_model(dir / "g.gguf", shape, TensorType::f32, 5), std::invalid_argument);
 }
 
 TEST(Synth, SameSeedSameBytes) {

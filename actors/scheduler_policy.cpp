@@ -1,0 +1,41 @@
+#include "actors/scheduler_policy.hpp"
+
+#include <algorithm>
+
+namespace pice::actors {
+
+std::optional<std::string> SchedulerPolicy::place_point(Path path, const std::string& avoid) {
+  std::vector<std::string> boards = place_copies(path, 1, avoid.empty() ? std::set<std::string>{} : std::set{avoid});
+  if (boards.empty()) return std::nullopt;
+  return boards.front();
+}
+
+std::vector<std::string> SchedulerPolicy::place_copies(Path path, size_t copies, const std::set<std::string>& avoid) {
+  // Sketch-cloud and direct answers run on the cloud; a point whose board failed may too.
+  const bool on_boards = path == Path::sketch || path == Path::direct_edge;
+  std::vector<std::string> boards;
+  if (on_boards) boards = fleet_.place_distinct(copies, avoid);
+  for (const std::string& board : boards) fleet_.task_sent(board);
+  if (boards.empty()) ++cloud_queue_;
+  return boards;
+}
+
+LoadSnapshot SchedulerPolicy::load() const {
+  LoadSnapshot l;
+  l.cloud_queue = cloud_queue_;
+  l.cloud_first_point_ms = cloud_first_point_ms_;
+  l.edge_point_ms = edge_point_ms_;
+  l.boards = static_cast<int>(fleet_.size());
+  for (const auto& [id, board] : fleet_.boards()) {
+    const int limit = config_.scheduler.edge_queue_limit * std::max(1, board.last.batch_slots);
+    const int waiting = std::max(board.inflight, board.last.queue_depth);
+    if (waiting >= limit) continue;
+    ++l.open_boards;
+    l.edge_room += limit - waiting;
+  }
+  return l;
+}
+
+void SchedulerPolicy::cloud_job_done() { cloud_queue_ = std::max(0, cloud_queue_ - 1); }
+
+}  // namespace pice::actors
