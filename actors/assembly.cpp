@@ -24,7 +24,8 @@ struct Answer {
   bool direct = false;
   bool streamed_text = false;  // a direct answer's pieces went out as they were written
   int tokens = 0, prompt_tokens = 0;
-  std::map<int, std::pair<messages::ExpansionResult, double>> ready;
+  int64_t task_bytes = 0, result_bytes = 0;   // the scheduler's latest count for this request
+  std::map<int, ChosenExpansion> ready;
 };
 
 class Assembler {
@@ -44,6 +45,13 @@ class Assembler {
   }
 
   void cancel(const std::string& id) { answers_.erase(id); }
+
+  void traffic(const std::string& id, int64_t task_bytes, int64_t result_bytes) {
+    auto it = answers_.find(id);
+    if (it == answers_.end()) return;
+    it->second.task_bytes = task_bytes;
+    it->second.result_bytes = result_bytes;
+  }
 
   void point(const std::string& id, const messages::SketchPoint& p) {
     auto it = answers_.find(id);
@@ -81,10 +89,11 @@ class Assembler {
     flush(it);
   }
 
-  void chosen(const std::string& id, const messages::ExpansionResult& result, double score) {
+  void chosen(const std::string& id, ChosenExpansion&& chosen) {
     auto it = answers_.find(id);
     if (it == answers_.end()) return;
-    it->second.ready.emplace(result.point_index, std::make_pair(result, score));
+    const int index = chosen.result.point_index;
+    it->second.ready.emplace(index, std::move(chosen));
     flush(it);
   }
 
@@ -102,37 +111,42 @@ class Assembler {
     return chunk;
   }
 
-  static void provenance(messages::AnswerChunk& chunk, const messages::ExpansionResult& result, double score) {
+  // Who wrote a piece of the answer, and how the ensemble judged it against the other copies.
+  static void provenance(messages::AnswerChunk& chunk, const ChosenExpansion& chosen) {
+    const messages::ExpansionResult& result = chosen.result;
     chunk.node = result.node;
     chunk.model = result.model;
-    chunk.score = score;
+    chunk.score = chosen.score;
     chunk.tokens = result.tokens;
     chunk.prompt_tokens = result.prompt_tokens;
     chunk.timings = result.timings;
+    chunk.candidates = chosen.candidates;
+    chunk.copies = chosen.copies;
   }
 
   void flush(std::map<std::string, Answer>::iterator it) {
     Answer& a = it->second;
     messages::AnswerChunk done = make_chunk(a, messages::ChunkKind::done);
     for (auto r = a.ready.find(a.next); r != a.ready.end(); r = a.ready.find(a.next)) {
-      const auto& [result, score] = r->second;
+      const ChosenExpansion& chosen = r->second;
+      const messages::ExpansionResult& result = chosen.result;
       a.tokens += result.tokens;
       a.prompt_tokens += result.prompt_tokens;
       if (a.direct) {
         // The done chunk says who wrote a direct answer; its text went out already unless an edge wrote it.
-        provenance(done, result, score);
+        provenance(done, chosen);
         if (!a.streamed_text) {
           messages::AnswerChunk chunk = make_chunk(a, messages::ChunkKind::text);
           chunk.point_index = 1;
           chunk.text = result.text;
-          provenance(chunk, result, score);
+          provenance(chunk, chosen);
           emit(a, chunk);
         }
       } else {
         messages::AnswerChunk chunk = make_chunk(a, messages::ChunkKind::expansion);
         chunk.point_index = result.point_index;
         chunk.text = result.text;
-        provenance(chunk, result, score);
+        provenance(chunk, chosen);
         emit(a, chunk);
       }
       a.ready.erase(r);
@@ -142,6 +156,8 @@ class Assembler {
       done.elapsed_ms = static_cast<double>(messages::now_us() - a.created_us) / 1000.0;
       done.tokens = a.tokens;
       done.prompt_tokens = a.prompt_tokens;
+      done.task_bytes = a.task_bytes;
+      done.result_bytes = a.result_bytes;
       emit(a, done);
       answers_.erase(it);
     }
@@ -172,12 +188,13 @@ caf::behavior assembly(caf::event_based_actor* self, std::shared_ptr<brokers::Pu
       [=](point_atom, const std::string& id, const messages::SketchPoint& p) { a->point(id, p); },
       [=](piece_atom, const std::string& id, const std::string& text) { a->piece(id, text); },
       [=](cancel_atom, const std::string& id) { a->cancel(id); },
+      [=](traffic_atom, const std::string& id, int64_t task_bytes, int64_t result_bytes) {
+        a->traffic(id, task_bytes, result_bytes);
+      },
       [=](sketched_atom, const std::string& id, int total, const std::string& error, int tokens, int prompt_tokens) {
         a->sketched(id, total, error, tokens, prompt_tokens);
       },
-      [=](chosen_atom, const std::string& id, const messages::ExpansionResult& result, double score) {
-        a->chosen(id, result, score);
-      },
+      [=](chosen_atom, const std::string& id, ChosenExpansion& chosen) { a->chosen(id, std::move(chosen)); },
   };
 }
 

@@ -22,11 +22,17 @@ namespace pice::actors {
 caf::behavior gateway(caf::event_based_actor* self, std::shared_ptr<brokers::Pump> pump, std::string node_id,
                       caf::actor scheduler);
 
-// Per request: asks for the sketch, dispatches each point as it arrives, re-dispatches what is late.
-caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
-                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly);
+class TokenCodec;
 
-// Picks the candidate expansion of each point; drops duplicates by task id.
+// Per request: asks for the sketch, dispatches each point as it arrives (as [ensemble] k copies on
+// distinct boards), re-dispatches what is late. codec: the cloud model's vocabulary, for compact
+// messages with boards that share it (null: text only).
+caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
+                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly,
+                        std::shared_ptr<const TokenCodec> codec);
+
+// Collects the copies of each point, waits for late ones at most [ensemble] wait_ms, and hands the best
+// scored candidate to assembly; drops what comes after the choice.
 caf::behavior ensemble(caf::event_based_actor* self, caf::actor scheduler, caf::actor assembly);
 
 // Streams each answer to its client: sketch points as they come, expansions in point order, then done.

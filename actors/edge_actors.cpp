@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "actors/compact_messages.hpp"
 #include "actors/expansion.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
@@ -70,7 +71,8 @@ bool past_deadline(const messages::ExpansionTask& task, messages::ExpansionResul
 }  // namespace
 
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
-                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
+                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id,
+                       std::shared_ptr<const TokenCodec> codec) {
   log_exceptions(self, "expander");
   struct Task {
     messages::Envelope envelope;
@@ -100,7 +102,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           return;
         }
         try {
-          std::optional<ExpansionJob> job = expansion_job(*model, *task, result);
+          std::optional<ExpansionJob> job = expansion_job(*model, *task, result, codec.get());
           if (!job) {
             answer(in.envelope, std::move(result), received_us);
             return;
@@ -146,7 +148,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
           auto it = state->tasks.find(done.id);
           if (it == state->tasks.end()) continue;
           Task& t = it->second;
-          record_generation(t.result, t.task, done.generation);
+          record_generation(t.result, t.task, done.generation, codec.get());
           load->tokens += static_cast<uint64_t>(t.result.tokens);
           load->expand_ms.observe(std::chrono::duration<double, std::milli>(now - t.started).count());
           answer(t.envelope, std::move(t.result), t.received_us);
@@ -173,7 +175,10 @@ caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<cons
         result.model = engine->name();
         result.timings.started_us = received_us;
         result.timings.queue_ms = static_cast<double>(received_us - in.envelope.sent_us) / 1000.0;
-        if (!past_deadline(*task, result)) {
+        if (!task->prompt_ids.empty()) {
+          // Its heartbeats announce no vocabulary, so a scheduler sends it text; ids cannot be read here.
+          result.error = "the task is token ids, and a remote engine reads only text";
+        } else if (!past_deadline(*task, result)) {
           const kernels::RemoteOptions options = remote_options(*task);
           try {
             kernels::RemoteGeneration g = engine->chat({{"user", expansion_prompt(*task)}}, options);
@@ -214,6 +219,7 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
     hb.free_kv_tokens = identity.context_tokens;
     hb.version = kVersion;
     hb.draining = load->draining.load();
+    hb.vocab_hash = identity.vocab_hash;
     messages::Envelope env;
     env.sender = identity.node_id;
     env.body = std::move(hb);

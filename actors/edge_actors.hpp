@@ -37,15 +37,20 @@ struct EdgeIdentity {
   std::string node_id;
   std::string model_name;
   int context_tokens = 0;
+  uint64_t vocab_hash = 0;   // announced in heartbeats: the cloud sends token ids when it shares it
 };
+
+class TokenCodec;
 
 // Expands the points it receives (detached: off CAF's workers), up to kExpanderBatch at once in one
 // batch (kernels::BatchGenerator): a point that arrives joins at the next step, and the points of one
-// request prefill their shared prompt prefix once.
+// request prefill their shared prompt prefix once. codec: the model's vocabulary, to read tasks sent as
+// token ids and answer in ids (compact_messages.hpp).
 constexpr int kExpanderBatch = 16;
 constexpr int kExpanderCacheTokens = 8192;   // KV cache positions over the whole batch
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
-                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id);
+                       std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id,
+                       std::shared_ptr<const TokenCodec> codec);
 
 // Expands points on a remote engine (an OpenAI-compatible server, e.g. llama-server on the board's GPU):
 // one request at a time per actor, so a node runs as many of these as the server has parallel slots.

@@ -1,5 +1,6 @@
 #include "actors/expansion.hpp"
 
+#include "actors/compact_messages.hpp"
 #include "actors/text.hpp"
 
 #include <algorithm>
@@ -33,9 +34,9 @@ messages::ExpansionResult expansion_result(const kernels::Model& model, const me
 }
 
 std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const messages::ExpansionTask& task,
-                                          messages::ExpansionResult& result) {
+                                          messages::ExpansionResult& result, const TokenCodec* codec) {
   ExpansionJob job;
-  job.prompt = model.tokenizer().encode(expansion_prompt(task), true);
+  job.prompt = codec ? codec->task_prompt(task) : model.tokenizer().encode(expansion_prompt(task), true);
   const int context = model.hparams().context_length;
   const int room = context - static_cast<int>(job.prompt.size());
   if (room <= 0) {
@@ -65,11 +66,11 @@ std::vector<std::string> expansion_stops(const messages::ExpansionTask& task) {
 }
 
 std::string expansion_text(const messages::ExpansionTask& task, std::string_view generated) {
-  return task.direct ? sanitize_text(generated) : one_line(sanitize_text(generated));
+  return task.direct ? sanitize_text(generated) : finish_expansion_text(generated);
 }
 
 void record_generation(messages::ExpansionResult& result, const messages::ExpansionTask& task,
-                       const kernels::Generation& gen) {
+                       const kernels::Generation& gen, const TokenCodec* codec) {
   result.text = expansion_text(task, gen.text);
   result.tokens = static_cast<int32_t>(gen.tokens.size());
   result.prompt_tokens = static_cast<int32_t>(gen.prompt_tokens);
@@ -77,6 +78,8 @@ void record_generation(messages::ExpansionResult& result, const messages::Expans
   result.timings.prefill_ms = gen.prefill_ms;
   result.timings.decode_ms = gen.decode_ms;
   if (result.text.empty()) result.error = "the model wrote nothing for this point";
+  // A direct answer keeps its lines, which the ids' one-line reading (finish_expansion_text) would fold.
+  if (codec && !task.direct) codec->compact_result(result, gen.tokens, task.vocab_hash);
 }
 
 messages::ExpansionResult expand_point(const std::shared_ptr<const kernels::Model>& model,

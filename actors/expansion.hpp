@@ -28,9 +28,13 @@ struct ExpansionJob {
   std::vector<int32_t> prompt;
   kernels::GenerateOptions options;
 };
+class TokenCodec;
+
 // The job for a task, or an error text in result.error (a prompt that does not fit the context).
+// codec (a board's, for its model's vocabulary): reads a task sent as token ids (compact_messages.hpp);
+// it throws std::runtime_error for ids it cannot read. Null: the task is text.
 std::optional<ExpansionJob> expansion_job(const kernels::Model& model, const messages::ExpansionTask& task,
-                                          messages::ExpansionResult& result);
+                                          messages::ExpansionResult& result, const TokenCodec* codec = nullptr);
 // The strings that end a task's generation: the request's own, and for a point the start of the next.
 std::vector<std::string> expansion_stops(const messages::ExpansionTask& task);
 // The text a task's generation leaves: a point is one line, a direct answer keeps its lines.
@@ -39,8 +43,9 @@ std::string expansion_text(const messages::ExpansionTask& task, std::string_view
 messages::ExpansionResult expansion_result(const kernels::Model& model, const messages::ExpansionTask& task,
                                            const std::string& node_id);
 // Fills the result from a finished generation: a point is one line, a direct answer keeps its lines.
+// codec: answers a point in token ids when the task's sender shares the vocabulary.
 void record_generation(messages::ExpansionResult& result, const messages::ExpansionTask& task,
-                       const kernels::Generation& gen);
+                       const kernels::Generation& gen, const TokenCodec* codec = nullptr);
 
 // Receives the text as it is written (sanitized pieces whose concatenation is the direct answer);
 // returning false stops the generation (the request was cancelled).

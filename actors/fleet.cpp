@@ -28,6 +28,22 @@ std::vector<std::string> Fleet::expire(int64_t now_us, int64_t timeout_us) {
 void Fleet::forget(const std::string& id) { boards_.erase(id); }
 
 std::optional<std::string> Fleet::place(const std::string& avoid) const {
+  return avoid.empty() ? place(std::set<std::string>{}) : place(std::set<std::string>{avoid});
+}
+
+std::vector<std::string> Fleet::place_distinct(size_t n, const std::set<std::string>& avoid) const {
+  std::set<std::string> taken = avoid;
+  std::vector<std::string> chosen;
+  while (chosen.size() < n) {
+    std::optional<std::string> board = place(taken);
+    if (!board) break;
+    taken.insert(*board);
+    chosen.push_back(*board);
+  }
+  return chosen;
+}
+
+std::optional<std::string> Fleet::place(const std::set<std::string>& avoid) const {
   // A board that has not measured its speed yet is assumed to be as fast as the others on average.
   double known_speed = 0;
   int measured = 0;
@@ -38,7 +54,7 @@ std::optional<std::string> Fleet::place(const std::string& avoid) const {
   std::optional<std::string> best;
   double best_cost = 0;
   for (const auto& [id, board] : boards_) {
-    if (id == avoid || board.last.draining) continue;
+    if (avoid.count(id) || board.last.draining) continue;
     // The board's own queue may include tasks of other schedulers; ours are in inflight.
     int waiting = std::max(board.inflight, board.last.queue_depth) + 1;
     int slots = std::max(1, board.last.batch_slots);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class Fleet {
   // `avoid`: a board that just failed this point; it is never chosen, so the point goes elsewhere.
   // A board whose heartbeat says it is draining is never chosen either.
   std::optional<std::string> place(const std::string& avoid = {}) const;
+  std::optional<std::string> place(const std::set<std::string>& avoid) const;
+
+  // Up to n distinct boards for n copies of one point (the ensemble), each chosen as place() would
+  // with the copies already placed counted as sent. Fewer when fewer boards are known (never the
+  // same board twice: two copies on one board would queue behind each other and agree by construction).
+  std::vector<std::string> place_distinct(size_t n, const std::set<std::string>& avoid = {}) const;
 
   void task_sent(const std::string& id);
   void task_finished(const std::string& id);

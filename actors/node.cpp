@@ -13,6 +13,7 @@
 
 #include "actors/broker.hpp"
 #include "actors/cloud_actors.hpp"
+#include "actors/compact_messages.hpp"
 #include "actors/edge_actors.hpp"
 #include "actors/http/http_gateway.hpp"
 #include "actors/protocol.hpp"
@@ -122,9 +123,12 @@ class CloudPart {
       proxy_.emplace(config.node_id, std::vector<std::string>{endpoints_.own->events, endpoints_.events_in},
                      std::vector<std::string>{endpoints_.own->monitor, endpoints_.events_out});
     assembly_ = system.spawn(assembly, pump_, config.node_id);
+    // Tasks to boards that share the cloud model's vocabulary go as token ids; a remote engine's
+    // vocabulary is unknown here, so its cloud sends text.
+    auto codec = llm.model ? std::make_shared<const TokenCodec>(llm.model->tokenizer()) : nullptr;
     worker_ = llm.remote ? system.spawn<caf::detached>(remote_cloud_worker, std::move(llm.remote), config.node_id)
                          : system.spawn<caf::detached>(cloud_worker, std::move(llm.model), config.node_id);
-    scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_);
+    scheduler_ = system.spawn(scheduler, config, pump_, worker_, assembly_, std::move(codec));
     gateway_ = system.spawn(gateway, pump_, config.node_id, scheduler_);
 
     using brokers::Direction;
@@ -203,10 +207,14 @@ class EdgePart {
         // Tasks a scheduler sent before it heard the drain announcement are still on their way.
         drain_quiet_(std::chrono::milliseconds(2 * config.fleet.heartbeat_ms + 200)) {
     auto endpoints = brokers::derive_endpoints(connect);
+    // A remote engine's vocabulary is unknown: its heartbeats announce none (hash 0), so tasks stay text.
+    std::shared_ptr<const TokenCodec> codec;
+    if (engine.model) codec = std::make_shared<const TokenCodec>(engine.model->tokenizer());
     EdgeIdentity identity{node_id, engine.name(),
-                          engine.model ? engine.model->hparams().context_length : config.slm->context};
+                          engine.model ? engine.model->hparams().context_length : config.slm->context,
+                          codec ? codec->hash() : 0};
     if (engine.model) {
-      expanders_.push_back(system.spawn<caf::detached>(expander, engine.model, pump_, load_, node_id));
+      expanders_.push_back(system.spawn<caf::detached>(expander, engine.model, pump_, load_, node_id, codec));
     } else {
       for (int i = 0; i < engine.parallel; ++i)
         expanders_.push_back(system.spawn<caf::detached>(remote_expander, engine.remote, pump_, load_, node_id));

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "actors/ensemble_scoring.hpp"
 #include "brokers/pump.hpp"
 #include "messages/envelope.hpp"
 
@@ -27,9 +29,19 @@ using expand_atom = caf::atom_constant<caf::atom("expand")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
 // Ensemble -> assembly: the candidate chosen for a point.
 using chosen_atom = caf::atom_constant<caf::atom("chosen")>;
+// Scheduler -> ensemble: the copies of a point now in flight (PointCopies), sent on every (re)dispatch.
+using expect_atom = caf::atom_constant<caf::atom("expect")>;
+// Ensemble -> itself: a point's wait for more candidates is over.
+using decide_atom = caf::atom_constant<caf::atom("decide")>;
+// Ensemble -> scheduler (for its telemetry): one candidate dropped, came after its point was decided
+// (true) or was a duplicate (false).
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
 // Ensemble -> scheduler: a task is finished (first valid result), or failed and needs another board.
 using task_done_atom = caf::atom_constant<caf::atom("taskdone")>;
 using task_failed_atom = caf::atom_constant<caf::atom("taskfail")>;
+// Scheduler -> assembly: the bytes a request's expansion tasks and results have taken on the wire so far
+// (tasks, results), reported with its answer.
+using traffic_atom = caf::atom_constant<caf::atom("traffic")>;
 // Scheduler -> assembly: a request is open (so assembly knows its mode and start time).
 using open_atom = caf::atom_constant<caf::atom("open")>;
 // Assembly -> gateway: one chunk of an answer for the client.
@@ -77,11 +89,34 @@ struct AnswerPlan {
   int budget_words = 0;
 };
 
+// Scheduler -> ensemble: a point was dispatched as these copies (task ids); the ensemble waits for
+// them, at most wait_ms after the first valid one arrives, and scores what it has.
+struct PointCopies {
+  std::string request_id;
+  int point_index = 0;
+  std::string question;
+  std::string point;
+  std::vector<std::string> task_ids;  // the copies in flight now; results of older ones are still welcome
+  int copies = 0;                     // dispatched so far in total (reported with the choice)
+  EnsembleWeights weights;
+  int wait_ms = 0;
+};
+
+// Ensemble -> assembly: the expansion chosen for a point, with every candidate's scores.
+struct ChosenExpansion {
+  messages::ExpansionResult result;
+  double score = 0;
+  std::vector<messages::EnsembleCandidate> candidates;
+  int copies = 0;
+};
+
 }  // namespace pice::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::SketchJob)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::AnswerPlan)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const std::atomic<bool>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::PointCopies)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::actors::ChosenExpansion)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::brokers::Inbound)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::messages::Envelope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pice::messages::Request)

@@ -42,6 +42,7 @@ std::optional<std::string> check_request(const messages::Request& r, const std::
     return out_of_range("max_words_per_point", r.max_words_per_point, kMaxWordsPerPoint);
   if (r.max_tokens_per_point < 0 || r.max_tokens_per_point > kMaxTokensPerPoint)
     return out_of_range("max_tokens_per_point", r.max_tokens_per_point, kMaxTokensPerPoint);
+  if (r.ensemble < 0 || r.ensemble > kMaxEnsemble) return out_of_range("ensemble", r.ensemble, kMaxEnsemble);
   if (r.temperature > 5) return "temperature must be 0..5 (negative for the node's default), got " + std::to_string(r.temperature);
   if (r.top_p > 1) return "top_p must be 0..1 (negative for the node's default), got " + std::to_string(r.top_p);
   return std::nullopt;

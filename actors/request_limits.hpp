@@ -15,6 +15,7 @@ inline constexpr int kMaxWordsPerPoint = 64;
 inline constexpr int kMaxTokensPerPoint = 4096;
 inline constexpr size_t kMaxStopSequences = 4;
 inline constexpr size_t kMaxStopBytes = 256;
+inline constexpr int kMaxEnsemble = 16;   // copies of a point (the [ensemble] k of one request)
 
 // The modes this build can serve, as listed in errors: "pice, sot, route, cloud-only".
 bool known_mode(const std::string& mode);

@@ -4,11 +4,17 @@
 // to the cloud, when its board goes silent or its deadline passes. Direct answers go to the cloud
 // worker (or, in mode route, to a board) as one task. A cancelled request's work stops: its flag is
 // read by the cloud worker between tokens, and nothing more is dispatched or sent for it.
+// With an ensemble ([ensemble] k > 1) a point of a sketch goes to k distinct boards at once, each copy
+// with its own task id and seed; the ensemble actor collects and judges the copies. Tasks to a board that
+// shares the cloud model's vocabulary carry token ids (compact_messages.hpp).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "actors/cloud_actors.hpp"
+#include "actors/compact_messages.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
@@ -25,15 +31,25 @@ constexpr const char* kCloudPlacement = "";  // a point placed on the cloud work
 // board attached, such a task is sent to it again a little later instead of giving the board up.
 constexpr int64_t kConnectGraceUs = 2'000'000;
 constexpr auto kResendDelay = std::chrono::milliseconds(50);
+constexpr uint64_t kCopySeedStride = 1'000'003;   // a prime far above any point index
+
+// One copy of a point in flight: with [ensemble] k > 1 a point goes to k boards at once.
+struct PointCopy {
+  std::string task_id;    // unique per copy and attempt: the ensemble tells copies apart by it
+  std::string board;      // kCloudPlacement for the cloud worker
+  bool returned = false;  // its result (or error) came back, or it is no longer counted on its board
+};
 
 struct PointTask {
-  messages::Envelope envelope;  // the ExpansionTask as sent
-  std::string board;            // kCloudPlacement for the cloud worker
+  std::vector<PointCopy> copies;  // of the latest attempt
+  std::set<std::string> sent_ids; // every copy's task id over all attempts: a result must answer one
   int64_t deadline_us = 0;
   int64_t sent_us = 0;
   int attempts = 0;
+  int copies_sent = 0;            // over all attempts: numbers the task ids
   bool done = false;
   int64_t first_dispatch_us = 0;  // for the point's latency and span
+  bool on_cloud() const { return copies.size() == 1 && copies.front().board == kCloudPlacement; }
 };
 
 struct RequestState {
@@ -47,14 +63,15 @@ struct RequestState {
   int64_t sketch_asked_us = 0;
   bool first_point_seen = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  int64_t task_bytes = 0, result_bytes = 0;   // expansion traffic with the boards, as encoded
 };
 
 class Scheduler {
  public:
   Scheduler(caf::event_based_actor* self, config::NodeConfig config, std::shared_ptr<brokers::Pump> pump,
-            caf::actor cloud_worker, caf::actor assembly)
+            caf::actor cloud_worker, caf::actor assembly, std::shared_ptr<const TokenCodec> codec)
       : self_(self), config_(std::move(config)), pump_(std::move(pump)), worker_(std::move(cloud_worker)),
-        assembly_(std::move(assembly)), policy_(config_) {}
+        assembly_(std::move(assembly)), codec_(std::move(codec)), policy_(config_) {}
 
   void begin(const std::string& id, const std::string& peer, const std::string& client_id,
              const messages::Request& request, int64_t created_us) {
@@ -97,7 +114,7 @@ class Scheduler {
     spdlog::info("scheduler: request '{}' cancelled by its client", it->second.client_request_id);
     self_->send(assembly_, cancel_atom::value, id);
     ++requests_cancelled_;
-    requests_.erase(it);
+    erase_request(it);
   }
 
   void on_piece(const std::string& id, const std::string& text) {
@@ -125,7 +142,7 @@ class Scheduler {
     it->second.sketch_done = true;
     self_->send(assembly_, sketched_atom::value, id, total, error.empty() ? error : "the sketch failed: " + error,
                 tokens, prompt_tokens);
-    if (!error.empty()) requests_.erase(it);
+    if (!error.empty()) erase_request(it);
     else finish_if_complete(it);
   }
 
@@ -145,24 +162,31 @@ class Scheduler {
   }
 
   // A result from a board: the board is one task lighter; the ensemble judges it.
-  // Only a result that answers a point still open, under that point's own task id, gets that far: a
-  // board that sends garbage (a wrong point index, an unknown task) must not close a point it did not
-  // expand, or the real expansion would later be dropped as a duplicate and the answer never end.
+  // Only a result that answers a point still open, under one of that point's own task ids, gets that
+  // far: a board that sends garbage (a wrong point index, an unknown task) must not close a point it did
+  // not expand, or the real expansion would later be dropped as a duplicate and the answer never end.
+  // A copy of an earlier attempt still counts: it may be the first to arrive.
   void on_result(messages::Envelope& envelope) {
     auto& result = std::get<messages::ExpansionResult>(envelope.body);
+    const size_t bytes = messages::encode(envelope).size();
+    if (!result.text_ids.empty()) ++compact_results_;
     auto it = requests_.find(envelope.request_id);
-    if (it == requests_.end()) {  // a late duplicate of a finished request: its board is still one task lighter
-      policy_.fleet().task_finished(result.node);
+    // A late copy of a finished request: its board was counted one task lighter when the request ended.
+    if (it == requests_.end()) {
+      result_bytes_ += bytes;
       return;
     }
+    count_traffic(envelope.request_id, it->second, 0, bytes);
     auto task = it->second.tasks.find(result.point_index);
-    if (task == it->second.tasks.end() || task->second.envelope.task_id != envelope.task_id) {
+    if (task == it->second.tasks.end() || !task->second.sent_ids.count(envelope.task_id)) {
       ++results_rejected_;
       spdlog::warn("scheduler: result for task '{}' with point index {} from '{}' matches no open point; dropped",
                    envelope.task_id, result.point_index, envelope.sender);
       return;
     }
-    policy_.fleet().task_finished(result.node);
+    if (codec_) codec_->restore_result(result);
+    else if (!result.text_ids.empty()) result.error = "result in token ids, but this node has no tokenizer";
+    release_copy(task->second, envelope.task_id);
     if (result.error.empty() && result.text.empty()) result.error = "an empty expansion";
     if (task->second.sent_us)
       policy_.edge_result_after(static_cast<double>(messages::now_us() - task->second.sent_us) / 1000.0);
@@ -174,7 +198,10 @@ class Scheduler {
     const auto& result = std::get<messages::ExpansionResult>(envelope.body);
     policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, result.tokens));
-    if (!requests_.count(envelope.request_id)) return;
+    auto it = requests_.find(envelope.request_id);
+    if (it == requests_.end()) return;
+    if (auto task = it->second.tasks.find(result.point_index); task != it->second.tasks.end())
+      release_copy(task->second, envelope.task_id);
     self_->send(ensemble_, result_atom::value, std::move(envelope));
   }
 
@@ -183,6 +210,8 @@ class Scheduler {
     if (it == requests_.end()) return;
     if (auto t = it->second.tasks.find(index); t != it->second.tasks.end() && !t->second.done) {
       t->second.done = true;
+      // Copies still out are no longer waited for; the board's own queue depth shows their cost.
+      release_copies(t->second);
       record_point(id, index, t->second);
     }
     finish_if_complete(it);
@@ -192,11 +221,11 @@ class Scheduler {
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
     auto t = it->second.tasks.find(index);
-    if (t != it->second.tasks.end() && t->second.board == kCloudPlacement && !t->second.done) {
+    if (t != it->second.tasks.end() && t->second.on_cloud() && !t->second.done) {
       // The cloud is the last resort: a point it cannot write ends the answer with an error.
       spdlog::error("scheduler: point {} of '{}' failed on the cloud: {}", index, it->second.client_request_id, reason);
       self_->send(assembly_, sketched_atom::value, id, 0, "point " + std::to_string(index) + " failed: " + reason, 0, 0);
-      requests_.erase(it);
+      erase_request(it);
       return;
     }
     spdlog::warn("scheduler: point {} of '{}' failed: {}; sending it again", index,
@@ -226,7 +255,7 @@ class Scheduler {
     policy_.fleet().forget(board);
     if (auto it = requests_.find(envelope.request_id); it != requests_.end())
       if (const auto* task = std::get_if<messages::ExpansionTask>(&envelope.body))
-        redispatch(envelope.request_id, it->second, task->point_index);
+        lose_copy(envelope.request_id, it->second, task->point_index, envelope.task_id);
   }
 
   // The resend of a task refused by a board that had only just attached, unless the point has moved on.
@@ -235,7 +264,12 @@ class Scheduler {
     const auto* body = std::get_if<messages::ExpansionTask>(&envelope.body);
     if (it == requests_.end() || !body) return;
     auto t = it->second.tasks.find(body->point_index);
-    if (t == it->second.tasks.end() || t->second.done || t->second.board != envelope.to) return;
+    if (t == it->second.tasks.end() || t->second.done) return;
+    const auto& copies = t->second.copies;
+    if (std::none_of(copies.begin(), copies.end(),
+                     [&](const PointCopy& c) { return c.task_id == envelope.task_id && !c.returned; }))
+      return;
+    count_traffic(envelope.request_id, it->second, messages::encode(envelope).size(), 0);
     send_task(envelope);
   }
 
@@ -246,13 +280,17 @@ class Scheduler {
     for (auto& [id, state] : requests_)
       for (auto& [index, task] : state.tasks) {
         // The cloud worker is in this process: its jobs are late only because its queue is long.
-        if (task.done || task.board == kCloudPlacement) continue;
-        bool board_gone = task.board != kCloudPlacement && !policy_.fleet().knows(task.board);
-        if (board_gone || now > task.deadline_us) {
-          spdlog::warn("scheduler: point {} of '{}' on '{}' {}; sending it again", index, state.client_request_id,
-                       task.board.empty() ? "cloud" : task.board, board_gone ? "lost its board" : "passed its deadline");
+        if (task.done || task.on_cloud()) continue;
+        if (now > task.deadline_us) {
+          spdlog::warn("scheduler: point {} of '{}' passed its deadline; sending it again", index,
+                       state.client_request_id);
           redispatch(id, state, index);
+          continue;
         }
+        std::vector<std::string> lost;
+        for (const PointCopy& copy : task.copies)
+          if (!copy.returned && copy.board != kCloudPlacement && !policy_.fleet().knows(copy.board)) lost.push_back(copy.task_id);
+        for (const auto& task_id : lost) lose_copy(id, state, index, task_id);
       }
   }
 
@@ -268,6 +306,13 @@ class Scheduler {
     t.counters["results_rejected"] = results_rejected_;
     t.counters["requests_cancelled"] = requests_cancelled_;
     t.counters["cloud_tokens"] = cloud_tokens_;
+    // Expansion traffic with the boards as encoded on the wire; "compact": carried token ids.
+    t.counters["task_bytes"] = task_bytes_;
+    t.counters["result_bytes"] = result_bytes_;
+    t.counters["compact_tasks"] = compact_tasks_;
+    t.counters["compact_results"] = compact_results_;
+    t.counters["ensemble_late_dropped"] = late_dropped_;
+    t.counters["ensemble_duplicates_dropped"] = duplicates_dropped_;
     for (const auto& [path, n] : requests_by_path_) t.counters["requests_" + path] = n;
     t.gauges["requests_running"] = static_cast<double>(requests_.size());
     t.gauges["cloud_queue"] = policy_.cloud_queue();
@@ -282,6 +327,7 @@ class Scheduler {
     pump_->send("telemetry", env);
   }
   void set_ensemble(caf::actor ensemble) { ensemble_ = std::move(ensemble); }
+  void on_dropped(bool late) { ++(late ? late_dropped_ : duplicates_dropped_); }
 
  private:
   SketchJob sketch_job(const std::string& id, const RequestState& state, const Budget& budget) const {
@@ -299,7 +345,7 @@ class Scheduler {
     return job;
   }
 
-  messages::Envelope task_envelope(const std::string& id, const RequestState& state, int index) const {
+  messages::Envelope task_envelope(const std::string& id, const RequestState& state, int index, int copy) const {
     const messages::Request& r = state.request;
     messages::ExpansionTask task;
     task.question = r.question;
@@ -314,38 +360,80 @@ class Scheduler {
     task.ignore_eos = r.ignore_eos;
     task.temperature = r.temperature >= 0 ? r.temperature : config_.sampling.temperature;
     task.top_p = r.top_p >= 0 ? r.top_p : config_.sampling.top_p;
-    task.seed = (r.seed ? r.seed : config_.sampling.seed) + static_cast<uint64_t>(index);
+    // Copies of one point sample differently (boards may run the same model): an ensemble of identical
+    // candidates would choose nothing. Copy 0 keeps the seed a single copy always had.
+    task.seed = (r.seed ? r.seed : config_.sampling.seed) + static_cast<uint64_t>(index) +
+                kCopySeedStride * static_cast<uint64_t>(copy);
     task.deadline_us = messages::now_us() + int64_t{config_.fleet.task_deadline_ms} * 1000;
     messages::Envelope env;
     env.request_id = id;
-    env.task_id = id + "/" + std::to_string(index);  // the same on every attempt: duplicates are dropped by it
+    env.task_id = id + "/" + std::to_string(index) + "/" + std::to_string(copy);
     env.sender = config_.node_id;
     env.created_us = state.created_us;
     env.body = std::move(task);
     return env;
   }
 
-  void dispatch(const std::string& id, RequestState& state, int index, const std::string& avoid = {}) {
+  // Copies of a point: a request's own ensemble size, else the node's. A direct answer is one piece of
+  // work, never judged against others.
+  int copies_wanted(const RequestState& state) const {
+    if (state.path != Path::sketch) return 1;
+    return state.request.ensemble > 0 ? state.request.ensemble : config_.ensemble.k;
+  }
+
+  // Sends a point as k copies to k distinct boards (fewer when fewer are open; the cloud worker when
+  // none is, or when the path keeps the work on the cloud), and tells the ensemble which to wait for.
+  void dispatch(const std::string& id, RequestState& state, int index, const std::set<std::string>& avoid = {}) {
     PointTask& task = state.tasks[index];
     if (task.attempts == 0) task.first_dispatch_us = messages::now_us();
-    task.envelope = task_envelope(id, state, index);
-    task.deadline_us = std::get<messages::ExpansionTask>(task.envelope.body).deadline_us;
     task.sent_us = messages::now_us();
     ++task.attempts;
-    ++points_dispatched_;
     if (task.attempts > 1) ++redispatches_;
-    if (std::optional<std::string> board = policy_.place_point(state.path, avoid)) {
-      task.board = *board;
-      task.envelope.to = *board;
-      send_task(task.envelope);
-    } else {
-      task.board = kCloudPlacement;
-      ++points_on_cloud_;
-      self_->send(worker_, expand_atom::value, task.envelope,
-                  std::shared_ptr<const std::atomic<bool>>(state.cancelled));
+    const int wanted = copies_wanted(state);
+    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid);
+    if (boards.empty()) boards.push_back(kCloudPlacement);
+    else if (static_cast<int>(boards.size()) < wanted)
+      spdlog::debug("scheduler: point {} of '{}': {} copies wanted, {} board{} open", index, state.client_request_id,
+                    wanted, boards.size(), boards.size() == 1 ? "" : "s");
+    task.copies.clear();
+    for (const std::string& board : boards) {
+      messages::Envelope envelope = task_envelope(id, state, index, task.copies_sent++);
+      task.deadline_us = std::get<messages::ExpansionTask>(envelope.body).deadline_us;
+      task.copies.push_back({envelope.task_id, board});
+      task.sent_ids.insert(envelope.task_id);
+      ++points_dispatched_;
+      if (board == kCloudPlacement) {
+        ++points_on_cloud_;
+        self_->send(worker_, expand_atom::value, std::move(envelope),
+                    std::shared_ptr<const std::atomic<bool>>(state.cancelled));
+      } else {
+        envelope.to = board;
+        compact(envelope, board);
+        count_traffic(id, state, messages::encode(envelope).size(), 0);
+        send_task(envelope);
+      }
+      spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
+                    board.empty() ? "cloud" : board, task.attempts);
     }
-    spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,
-                  task.board.empty() ? "cloud" : task.board, task.attempts);
+    tell_ensemble(id, state, index);
+  }
+
+  // Bytes of tasks sent to and results received from the boards: the node's telemetry counts them, and
+  // the request's answer reports its own.
+  void count_traffic(const std::string& id, RequestState& state, size_t task_bytes, size_t result_bytes) {
+    task_bytes_ += task_bytes;
+    result_bytes_ += result_bytes;
+    state.task_bytes += static_cast<int64_t>(task_bytes);
+    state.result_bytes += static_cast<int64_t>(result_bytes);
+    self_->send(assembly_, traffic_atom::value, id, state.task_bytes, state.result_bytes);
+  }
+
+  // A task to a board that shares the cloud model's vocabulary goes as token ids (compact_messages.hpp).
+  void compact(messages::Envelope& envelope, const std::string& board) {
+    if (!codec_) return;
+    auto& task = std::get<messages::ExpansionTask>(envelope.body);
+    codec_->compact_task(task, policy_.fleet().boards().at(board).last.vocab_hash);
+    if (!task.prompt_ids.empty()) ++compact_tasks_;
   }
 
   // On its own the cloud's tasks ROUTER addresses the board by routing id; behind a broker its DEALER
@@ -355,12 +443,66 @@ class Scheduler {
     else pump_->send("tasks", envelope);
   }
 
+  void tell_ensemble(const std::string& id, const RequestState& state, int index) {
+    const PointTask& task = state.tasks.at(index);
+    PointCopies plan;
+    plan.request_id = id;
+    plan.point_index = index;
+    plan.question = state.request.question;
+    plan.point = state.points.at(index - 1);
+    for (const PointCopy& copy : task.copies) plan.task_ids.push_back(copy.task_id);
+    plan.copies = task.copies_sent;
+    plan.weights = {config_.ensemble.fluency_weight, config_.ensemble.relevance_weight,
+                    config_.ensemble.agreement_weight};
+    plan.wait_ms = config_.ensemble.wait_ms;
+    self_->send(ensemble_, expect_atom::value, std::move(plan));
+  }
+
+  // All copies of the latest attempt are abandoned (deadline, failure): the point goes to boards
+  // that did not have it. Results of the abandoned copies are still welcome if they come first.
   void redispatch(const std::string& id, RequestState& state, int index) {
     auto t = state.tasks.find(index);
     if (t == state.tasks.end() || t->second.done) return;
-    std::string previous = t->second.board;
-    policy_.fleet().task_finished(previous);
+    std::set<std::string> previous;
+    for (const PointCopy& copy : t->second.copies)
+      if (copy.board != kCloudPlacement) previous.insert(copy.board);
+    release_copies(t->second);
     dispatch(id, state, index, previous);
+  }
+
+  // One copy will not answer (its board is gone or refused the send). The others may; when none is
+  // left the point is sent again, else the ensemble is told to stop waiting for it.
+  void lose_copy(const std::string& id, RequestState& state, int index, const std::string& task_id) {
+    auto t = state.tasks.find(index);
+    if (t == state.tasks.end() || t->second.done) return;
+    auto& copies = t->second.copies;
+    auto copy = std::find_if(copies.begin(), copies.end(), [&](const PointCopy& c) { return c.task_id == task_id; });
+    if (copy == copies.end() || copy->returned) return;
+    // Copies that already answered count: the ensemble then decides with what they brought.
+    const bool others_left = copies.size() > 1;
+    spdlog::warn("scheduler: point {} of '{}' on '{}' lost its board; {}", index, state.client_request_id, copy->board,
+                 others_left ? "its other copies go on" : "sending it again");
+    if (!others_left) return redispatch(id, state, index);
+    policy_.fleet().task_finished(copy->board);
+    copies.erase(copy);
+    tell_ensemble(id, state, index);
+  }
+
+  // A copy is no longer counted on its board (it answered, or is not waited for any more).
+  void release_copy(PointTask& task, const std::string& task_id) {
+    for (PointCopy& copy : task.copies)
+      if (copy.task_id == task_id && !copy.returned) {
+        copy.returned = true;
+        if (copy.board != kCloudPlacement) policy_.fleet().task_finished(copy.board);
+      }
+  }
+  void release_copies(PointTask& task) {
+    for (PointCopy& copy : task.copies) release_copy(task, copy.task_id);
+  }
+
+  void erase_request(std::map<std::string, RequestState>::iterator it) {
+    for (auto& [index, task] : it->second.tasks) release_copies(task);
+    requests_.erase(it);
   }
 
   void finish_if_complete(std::map<std::string, RequestState>::iterator it) {
@@ -374,18 +516,22 @@ class Scheduler {
     pump_->send("telemetry", span_envelope(config_.node_id, it->first, {}, "request", state.created_us, now,
                                            {{"points", std::to_string(state.points.size())},
                                             {"mode", state.request.mode}}));
-    requests_.erase(it);
+    erase_request(it);
   }
 
   // A point's expansion was chosen: its latency from first dispatch, and its span.
   void record_point(const std::string& id, int index, const PointTask& task) {
     const int64_t now = messages::now_us();
     point_ms_.observe(static_cast<double>(now - task.first_dispatch_us) / 1000.0);
-    pump_->send("telemetry", span_envelope(config_.node_id, id, task.envelope.task_id, "point", task.first_dispatch_us,
-                                           now,
+    std::string boards;   // of the latest attempt's copies
+    for (const PointCopy& copy : task.copies)
+      boards += (boards.empty() ? "" : ",") + (copy.board.empty() ? config_.node_id : copy.board);
+    pump_->send("telemetry", span_envelope(config_.node_id, id, id + "/" + std::to_string(index), "point",
+                                           task.first_dispatch_us, now,
                                            {{"point", std::to_string(index)},
-                                            {"board", task.board.empty() ? config_.node_id : task.board},
-                                            {"attempts", std::to_string(task.attempts)}}));
+                                            {"board", boards},
+                                            {"attempts", std::to_string(task.attempts)},
+                                            {"copies", std::to_string(task.copies_sent)}}));
   }
 
   void on_heartbeat(const messages::Heartbeat& hb) {
@@ -407,12 +553,15 @@ class Scheduler {
   caf::actor worker_;
   caf::actor assembly_;
   caf::actor ensemble_;
+  std::shared_ptr<const TokenCodec> codec_;   // the cloud model's vocabulary; null: always text
   std::map<std::string, RequestState> requests_;
   uint64_t requests_started_ = 0, requests_finished_ = 0;
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
   LatencyHistogram request_ms_;  // accepted -> every point expanded
   LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
   uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0;
+  uint64_t task_bytes_ = 0, result_bytes_ = 0, compact_tasks_ = 0, compact_results_ = 0;
+  uint64_t late_dropped_ = 0, duplicates_dropped_ = 0;
   std::map<std::string, uint64_t> requests_by_path_;
   SchedulerPolicy policy_;  // the fleet, the cloud's queue, and every plan and placement made from them
 };
@@ -420,10 +569,11 @@ class Scheduler {
 }  // namespace
 
 caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
-                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly) {
+                        std::shared_ptr<brokers::Pump> pump, caf::actor cloud_worker, caf::actor assembly,
+                        std::shared_ptr<const TokenCodec> codec) {
   log_exceptions(self, "scheduler");
   auto s = std::make_shared<Scheduler>(self, std::move(config), std::move(pump), std::move(cloud_worker),
-                                       assembly);
+                                       assembly, std::move(codec));
   // The ensemble is the scheduler's child: it reports back here, and dies with it.
   auto child = self->spawn<caf::linked>(ensemble, caf::actor_cast<caf::actor>(self), assembly);
   s->set_ensemble(child);
@@ -440,6 +590,7 @@ caf::behavior scheduler(caf::event_based_actor* self, config::NodeConfig config,
       [=](brokers::Inbound& in) { s->on_inbound(in); },
       [=](result_atom, messages::Envelope& envelope) { s->on_cloud_result(envelope); },
       [=](task_done_atom, const std::string& id, int index) { s->on_task_done(id, index); },
+      [=](dropped_atom, bool late) { s->on_dropped(late); },
       [=](task_failed_atom, const std::string& id, int index, const std::string& reason) {
         s->on_task_failed(id, index, reason);
       },

@@ -4,7 +4,9 @@
 // (fleet.hpp). The scheduler actor (scheduler.cpp) and the simulator (simulator.hpp) both call this one
 // class, so `pice sim` measures the policy the nodes run, not a copy of it.
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "actors/fleet.hpp"
 #include "actors/request_plan.hpp"
@@ -24,6 +26,9 @@ class SchedulerPolicy {
   // with no board to take it (none known, or only `avoid`, the board that just failed it) it goes to
   // the cloud.
   std::optional<std::string> place_point(Path path, const std::string& avoid = {});
+  // The same for the k copies of one point (an ensemble): up to `copies` distinct boards, none of them in
+  // `avoid` (the boards the last attempt failed on); fewer when fewer are open; empty for the cloud.
+  std::vector<std::string> place_copies(Path path, size_t copies, const std::set<std::string>& avoid = {});
 
   // The load a new request meets: the cloud's queue and recent latency, the room left on the boards.
   LoadSnapshot load() const;

@@ -90,6 +90,14 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::integer("task_deadline_ms", &c.fleet.task_deadline_ms, 100, 3'600'000),
            KeyRule::integer("drain_timeout_ms", &c.fleet.drain_timeout_ms, 0, 3'600'000),
        }},
+      {"ensemble",
+       {
+           KeyRule::integer("k", &c.ensemble.k, 1, 16),
+           KeyRule::integer("wait_ms", &c.ensemble.wait_ms, 0, 600'000),
+           KeyRule::number("fluency_weight", &c.ensemble.fluency_weight, 0, 1000),
+           KeyRule::number("relevance_weight", &c.ensemble.relevance_weight, 0, 1000),
+           KeyRule::number("agreement_weight", &c.ensemble.agreement_weight, 0, 1000),
+       }},
       {"log", {KeyRule::text("level", &c.log_level).one_of(kLogLevels)}},
       {"http",
        {
@@ -200,6 +208,9 @@ void check_role(const RawConfig& raw, const CrossChecks& checks) {
     checks.fail("security.server_key", "security.server_key",
                 "not used by " + quoted + " (it connects only to itself, with its own key)");
   }
+  if (role == Role::edge && checks.has("ensemble")) {
+    checks.fail("ensemble", "ensemble", "not used by " + quoted + " (the cloud's ensemble picks among candidates)");
+  }
   if (role != Role::all_in_one && checks.has("node.local_edges")) {
     checks.fail("node.local_edges", "node.local_edges", "not used by " + quoted + " (only all-in-one runs local edges)");
   }
@@ -223,6 +234,11 @@ void check_ranges(const NodeConfig& c, const CrossChecks& checks) {
   }
   if (c.role == Role::edge && checks.has("scheduler")) {
     checks.fail("scheduler", "scheduler", "not used by role \"edge\" (the cloud's scheduler serves requests)");
+  }
+  const EnsembleConfig& e = c.ensemble;
+  if (e.fluency_weight + e.relevance_weight + e.agreement_weight <= 0) {
+    checks.fail("ensemble", "ensemble", "fluency_weight, relevance_weight and agreement_weight are all 0: "
+                                        "at least one must be positive to rank candidates");
   }
   // A board is forgotten after board_timeout_ms without a heartbeat: it must span several heartbeats.
   if (c.fleet.board_timeout_ms <= c.fleet.heartbeat_ms) {

@@ -10,6 +10,7 @@
 //   drain_timeout_ms
 //   [scheduler] mode, no_edges, direct_max_tokens, adaptive_budget, min_words_per_point,
 //               cloud_queue_high, cloud_latency_high_ms, edge_queue_limit
+//   [ensemble] k, wait_ms, fluency_weight, relevance_weight, agreement_weight
 //   [log] level     [http] listen, threads, max_inflight, api_key
 //   [security] key, server_key, allowed_keys (CURVE on every tcp socket; config/key_files.hpp)
 #include <cstdint>
@@ -79,6 +80,14 @@ struct SchedulerConfig {
   int edge_queue_limit = 4;          // a board with this many tasks waiting per batch slot is full
 };
 
+struct EnsembleConfig {        // [ensemble]: expand each point on k boards and keep the best candidate
+  int k = 1;                   // copies of each point, on k distinct boards when that many are attached
+  int wait_ms = 1000;          // after the first candidate, how long to wait for the others (late ones are dropped)
+  double fluency_weight = 1;   // the score's weights (actors/ensemble_scoring.hpp); >= 0, positive sum
+  double relevance_weight = 1;
+  double agreement_weight = 1;
+};
+
 struct HttpConfig {             // [http]: the OpenAI-compatible HTTP API (cloud, all-in-one)
   std::string listen = "127.0.0.1:8080";   // HOST:PORT
   int threads = 1;
@@ -111,6 +120,7 @@ struct NodeConfig {
   SamplingConfig sampling;
   FleetConfig fleet;
   SchedulerConfig scheduler;
+  EnsembleConfig ensemble;
   std::optional<HttpConfig> http;   // absent: no HTTP API (clients use the ZeroMQ gateway)
   std::optional<SecurityConfig> security;   // absent: plain tcp (no encryption, no authentication)
   std::string log_level = "info";

@@ -36,6 +36,7 @@ struct Request {
   // Withdraws the earlier request of the same id from the same client (it disconnected): the node stops
   // that request's work and sends nothing more for it. Every other field is ignored.
   bool cancel = false;
+  int32_t ensemble = 0;                // copies of each point for the ensemble ([ensemble] k); 0 = node default
   bool operator==(const Request&) const = default;
 };
 
@@ -61,6 +62,11 @@ struct ExpansionTask {
   std::vector<std::string> stop;       // the client's stop strings (the expander adds its own)
   bool ignore_eos = false;
   bool direct = false;                 // answer the question itself (no sketch): mode "route" on an edge
+  // Compact form (CE-LSLM): the sender's vocabulary hash (kernels::vocab_hash; 0 = not known) and,
+  // when the receiver's vocabulary has the same hash, the whole expansion prompt as token ids instead
+  // of question, sketch and point (which are then left empty).
+  uint64_t vocab_hash = 0;
+  std::vector<int32_t> prompt_ids;
   bool operator==(const ExpansionTask&) const = default;
 };
 
@@ -75,11 +81,29 @@ struct ExpansionResult {
   Timings timings;
   std::string error;
   int32_t prompt_tokens = 0;
+  // Compact form: the text as token ids of the vocabulary with this hash (text then empty); sent only
+  // when the task said the receiver shares that vocabulary and the ids decode to exactly the text.
+  uint64_t vocab_hash = 0;
+  std::vector<int32_t> text_ids;
   bool operator==(const ExpansionResult&) const = default;
 };
 
 // text: a piece of a direct answer (no sketch), streamed as the model writes it.
 enum class ChunkKind : uint8_t { sketch_point = 0, expansion = 1, done = 2, error = 3, text = 4 };
+
+// One candidate expansion of a point as the ensemble judged it (actors/ensemble_scoring.hpp): each
+// part in [0, 1], score their weighted mean. Reported for every candidate, chosen or not.
+struct EnsembleCandidate {
+  std::string node;
+  std::string model;
+  int32_t tokens = 0;
+  double fluency = 0;     // exp(mean token log-probability): 1 / perplexity
+  double relevance = 0;   // similarity to the point and the question
+  double agreement = 0;   // mean similarity to the other candidates (0 when alone)
+  double score = 0;
+  bool chosen = false;
+  bool operator==(const EnsembleCandidate&) const = default;
+};
 
 // A piece of the answer streamed back to the gateway, in answer order.
 struct AnswerChunk {
@@ -103,6 +127,14 @@ struct AnswerChunk {
   int32_t tokens = 0;
   int32_t prompt_tokens = 0;
   Timings timings;                     // expansion: where its time went on the node that wrote it
+  // Expansion chunks: every candidate the ensemble judged for this point, and how many copies of the
+  // point were dispatched (fewer candidates than copies: some failed or came past the ensemble's wait).
+  std::vector<EnsembleCandidate> candidates;
+  int32_t copies = 0;
+  // done: the bytes this request's expansion tasks and their results took on the wire between the cloud
+  // and the boards, as encoded (compact messages make them smaller); 0 when no board took part.
+  int64_t task_bytes = 0;
+  int64_t result_bytes = 0;
   bool operator==(const AnswerChunk&) const = default;
 };
 
@@ -117,6 +149,7 @@ struct Heartbeat {
   int64_t free_kv_tokens = 0;
   std::string version;
   bool draining = false;                // finishing its queue and taking no more tasks: place nothing here
+  uint64_t vocab_hash = 0;             // of the board's model's vocabulary: tasks to it may carry token ids
   bool operator==(const Heartbeat&) const = default;
 };
 

@@ -37,6 +37,7 @@ void describe(S& r, V&& visit) {
   visit("stop", r.stop);
   visit("ignore_eos", r.ignore_eos);
   visit("cancel", r.cancel);
+  visit("ensemble", r.ensemble);
 }
 
 template <Of<SketchPoint> S, class V>
@@ -60,6 +61,8 @@ void describe(S& t, V&& visit) {
   visit("stop", t.stop);
   visit("ignore_eos", t.ignore_eos);
   visit("direct", t.direct);
+  visit("vocab_hash", t.vocab_hash);
+  visit("prompt_ids", t.prompt_ids);
 }
 
 template <Of<ExpansionResult> S, class V>
@@ -73,6 +76,20 @@ void describe(S& r, V&& visit) {
   visit("timings", r.timings);
   visit("error", r.error);
   visit("prompt_tokens", r.prompt_tokens);
+  visit("vocab_hash", r.vocab_hash);
+  visit("text_ids", r.text_ids);
+}
+
+template <Of<EnsembleCandidate> S, class V>
+void describe(S& c, V&& visit) {
+  visit("node", c.node);
+  visit("model", c.model);
+  visit("tokens", c.tokens);
+  visit("fluency", c.fluency);
+  visit("relevance", c.relevance);
+  visit("agreement", c.agreement);
+  visit("score", c.score);
+  visit("chosen", c.chosen);
 }
 
 template <Of<AnswerChunk> S, class V>
@@ -93,6 +110,10 @@ void describe(S& c, V&& visit) {
   visit("tokens", c.tokens);
   visit("prompt_tokens", c.prompt_tokens);
   visit("timings", c.timings);
+  visit("candidates", c.candidates);
+  visit("copies", c.copies);
+  visit("task_bytes", c.task_bytes);
+  visit("result_bytes", c.result_bytes);
 }
 
 template <Of<Heartbeat> S, class V>
@@ -106,6 +127,7 @@ void describe(S& h, V&& visit) {
   visit("free_kv_tokens", h.free_kv_tokens);
   visit("version", h.version);
   visit("draining", h.draining);
+  visit("vocab_hash", h.vocab_hash);
 }
 
 template <Of<Histogram> S, class V>
@@ -192,5 +214,8 @@ inline void read(const msgpack::object& object, Histogram& out) {
     if (!(out.bounds[i - 1] < out.bounds[i]))
       throw FieldError{{}, "histogram bounds do not ascend at index " + std::to_string(i)};
 }
+
+inline void write(Packer& packer, const EnsembleCandidate& value) { write_struct(packer, value); }
+inline void read(const msgpack::object& object, EnsembleCandidate& out) { read_struct(object, out); }
 
 }  // namespace pice::messages::detail

@@ -81,6 +81,45 @@ void read(const msgpack::object& object, ChunkKind& out) {
   out = static_cast<ChunkKind>(object.via.u64);
 }
 
+void write(Packer& packer, const std::vector<int32_t>& ids) {
+  std::string bytes;
+  bytes.reserve(ids.size() * 2);
+  for (const int32_t id : ids) {
+    auto v = static_cast<uint32_t>(id);   // ids are never negative; a negative one would cost 5 bytes, not break
+    while (v >= 0x80) {
+      bytes += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    bytes += static_cast<char>(v);
+  }
+  packer.pack_bin(static_cast<uint32_t>(bytes.size()));
+  packer.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
+}
+
+void read(const msgpack::object& object, std::vector<int32_t>& out) {
+  if (object.type != msgpack::type::BIN) throw FieldError{{}, "expected token ids (bin), got " + describe_object(object)};
+  const auto* p = reinterpret_cast<const unsigned char*>(object.via.bin.ptr);
+  const uint32_t size = object.via.bin.size;
+  out.clear();
+  uint64_t value = 0;
+  int shift = 0;
+  for (uint32_t i = 0; i < size; ++i) {
+    value |= static_cast<uint64_t>(p[i] & 0x7f) << shift;
+    if (value > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()) || shift > 28) {
+      throw FieldError{{}, "token id " + std::to_string(out.size()) + " at byte " + std::to_string(i) +
+                               " exceeds " + std::to_string(std::numeric_limits<int32_t>::max())};
+    }
+    if (p[i] & 0x80) {
+      shift += 7;
+      continue;
+    }
+    out.push_back(static_cast<int32_t>(value));
+    value = 0;
+    shift = 0;
+  }
+  if (shift != 0) throw FieldError{{}, "token ids end inside a varint (" + std::to_string(size) + " bytes)"};
+}
+
 void throw_integer_error(const msgpack::object& object, int64_t min, uint64_t max) {
   throw FieldError{{}, "expected an integer in " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
                            describe_object(object)};

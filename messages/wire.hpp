@@ -52,6 +52,13 @@ void write(Packer& packer, T value) {
 // Nested structs, defined in body_fields.hpp; declared here so the container templates below find them.
 inline void write(Packer& packer, const Histogram& value);
 inline void read(const msgpack::object& object, Histogram& out);
+inline void write(Packer& packer, const EnsembleCandidate& value);
+inline void read(const msgpack::object& object, EnsembleCandidate& out);
+
+// Token ids as one msgpack bin of LEB128 varints: 1 byte below 128, 2 below 16384, 3 below 2^21.
+// A msgpack array would spend 3 bytes on every id from 256 to 65535, most of any vocabulary.
+// (A non-template overload: it wins over the generic vector one below.)
+void write(Packer& packer, const std::vector<int32_t>& ids);
 
 template <class T>
 void write(Packer& packer, const std::vector<T>& values) {
@@ -72,6 +79,8 @@ void read(const msgpack::object& object, std::string& out);
 void read(const msgpack::object& object, bool& out);
 void read(const msgpack::object& object, double& out);   // floats, and integers (other encoders may send 0 for 0.0)
 void read(const msgpack::object& object, ChunkKind& out);
+
+void read(const msgpack::object& object, std::vector<int32_t>& out);   // rejects negative or truncated varints
 
 [[noreturn]] void throw_integer_error(const msgpack::object& object, int64_t min, uint64_t max);
 

@@ -35,8 +35,9 @@ void print_chunk_text(const messages::AnswerChunk& c, bool& first) {
       std::cout << "[sketch " << c.point_index << "] " << c.text << "\n";
       break;
     case messages::ChunkKind::expansion:
-      std::cout << "[point " << c.point_index << " <- " << c.node << ", " << c.model << ", score " << c.score
-                << "] " << c.text << "\n";
+      std::cout << "[point " << c.point_index << " <- " << c.node << ", " << c.model << ", score " << c.score;
+      if (c.copies > 1) std::cout << ", best of " << c.candidates.size() << " candidates from " << c.copies << " copies";
+      std::cout << "] " << c.text << "\n";
       break;
     case messages::ChunkKind::text:
       std::cout << c.text;
@@ -48,10 +49,16 @@ void print_chunk_text(const messages::AnswerChunk& c, bool& first) {
 }
 
 json point_json(const messages::AnswerChunk& c) {
+  json candidates = json::array();   // the ensemble's judgement, as the HTTP API reports it
+  for (const auto& k : c.candidates)
+    candidates.push_back({{"node", k.node}, {"model", k.model}, {"tokens", k.tokens}, {"fluency", k.fluency},
+                          {"relevance", k.relevance}, {"agreement", k.agreement}, {"score", k.score},
+                          {"chosen", k.chosen}});
   return {{"index", c.point_index}, {"text", c.text},     {"node", c.node},
           {"model", c.model},       {"score", c.score},   {"tokens", c.tokens},
           {"timings", {{"queue_ms", c.timings.queue_ms}, {"prefill_ms", c.timings.prefill_ms},
-                       {"decode_ms", c.timings.decode_ms}}}};
+                       {"decode_ms", c.timings.decode_ms}}},
+          {"copies", c.copies},     {"candidates", candidates}};
 }
 
 // The whole response: what the HTTP API's `pice` object says, plus the text and the token usage.
@@ -76,6 +83,7 @@ json answer_json(const actors::Answer& a) {
                {{"prompt_tokens", a.done.prompt_tokens},
                 {"completion_tokens", a.done.tokens},
                 {"total_tokens", a.done.prompt_tokens + a.done.tokens}}},
+              {"bytes", {{"tasks", a.done.task_bytes}, {"results", a.done.result_bytes}}},
               {"elapsed_ms", a.elapsed_ms}};
   if (a.done.budget_points > 0)
     out["budget"] = {{"max_points", a.done.budget_points}, {"max_words_per_point", a.done.budget_words}};

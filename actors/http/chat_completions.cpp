@@ -17,18 +17,32 @@ std::string sse(const json& value) { return "data: " + dump(value) + "\n\n"; }
 
 double round_ms(double ms) { return ms < 0 ? 0 : static_cast<double>(static_cast<int64_t>(ms * 1000 + 0.5)) / 1000; }
 
+// What the request's expansion work took on the wire between the cloud and the boards.
+json traffic(const messages::AnswerChunk& done) {
+  return {{"tasks", done.task_bytes}, {"results", done.result_bytes}};
+}
+
 json provenance(const messages::AnswerChunk& c, double ready_ms) {
-  return {{"index", c.point_index},
-          {"text", c.text},
-          {"node", c.node},
-          {"model", c.model},
-          {"score", c.score},
-          {"tokens", c.tokens},
-          {"timings",
-           {{"queue_ms", round_ms(c.timings.queue_ms)},
-            {"prefill_ms", round_ms(c.timings.prefill_ms)},
-            {"decode_ms", round_ms(c.timings.decode_ms)},
-            {"ready_ms", round_ms(ready_ms)}}}};
+  json out = {{"index", c.point_index},
+              {"text", c.text},
+              {"node", c.node},
+              {"model", c.model},
+              {"score", c.score},
+              {"tokens", c.tokens},
+              {"timings",
+               {{"queue_ms", round_ms(c.timings.queue_ms)},
+                {"prefill_ms", round_ms(c.timings.prefill_ms)},
+                {"decode_ms", round_ms(c.timings.decode_ms)},
+                {"ready_ms", round_ms(ready_ms)}}}};
+  // The ensemble's judgement: every candidate it scored, and how many copies were sent.
+  json candidates = json::array();
+  for (const auto& k : c.candidates)
+    candidates.push_back({{"node", k.node}, {"model", k.model}, {"tokens", k.tokens}, {"fluency", k.fluency},
+                          {"relevance", k.relevance}, {"agreement", k.agreement}, {"score", k.score},
+                          {"chosen", k.chosen}});
+  out["copies"] = c.copies;
+  out["candidates"] = std::move(candidates);
+  return out;
 }
 
 // How the node served the answer: the same on every chunk, so any one of them tells it.
@@ -126,6 +140,7 @@ std::string ChatAnswer::completion_json() const {
   pice["timings"] = {{"total_ms", round_ms(total_ms_)},
                      {"first_chunk_ms", round_ms(first_chunk_ms_)},
                      {"sketch_ms", round_ms(sketch_ms_)}};
+  pice["bytes"] = traffic(last_);
   json body = {
       {"id", id_},
       {"object", "chat.completion"},
@@ -157,6 +172,7 @@ std::string ChatAnswer::stream_end() const {
   pice["timings"] = {{"total_ms", round_ms(total_ms_)},
                      {"first_chunk_ms", round_ms(first_chunk_ms_)},
                      {"sketch_ms", round_ms(sketch_ms_)}};
+  pice["bytes"] = traffic(last_);
   json last = {{"id", id_},
                {"object", "chat.completion.chunk"},
                {"created", created_s_},

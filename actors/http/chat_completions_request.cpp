@@ -168,6 +168,7 @@ void read_pice_options(const json& body, messages::Request& request) {
   if (auto n = integer(*pice, "max_points", "pice.max_points", 1, kMaxPoints)) request.max_points = static_cast<int32_t>(*n);
   if (auto n = integer(*pice, "max_words_per_point", "pice.max_words_per_point", 1, kMaxWordsPerPoint))
     request.max_words_per_point = static_cast<int32_t>(*n);
+  if (auto n = integer(*pice, "ensemble", "pice.ensemble", 1, kMaxEnsemble)) request.ensemble = static_cast<int32_t>(*n);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace pice::actors {
 namespace {
 
@@ -114,6 +116,23 @@ TEST(Fleet, FinishedTasksFreeTheBoard) {
   fleet.task_finished("a");  // a duplicate result never drives the count negative
   EXPECT_EQ(fleet.boards().at("a").inflight, 0);
   EXPECT_EQ(fleet.boards().at("a").completed, 2u);
+}
+
+// The ensemble's copies of a point go to distinct boards, the fastest first; fewer boards, fewer copies.
+TEST(Fleet, PlacesCopiesOnDistinctBoards) {
+  Fleet fleet;
+  EXPECT_TRUE(fleet.place_distinct(3).empty());
+  fleet.heard(beat("slow", 5), 0);
+  fleet.heard(beat("fast", 50), 0);
+  fleet.heard(beat("mid", 20), 0);
+  fleet.heard(beat("busy", 50, 20), 0);  // fast but 20 tasks queued: last
+  EXPECT_EQ(fleet.place_distinct(3), (std::vector<std::string>{"fast", "mid", "slow"}));
+  EXPECT_EQ(fleet.place_distinct(2, {"fast"}), (std::vector<std::string>{"mid", "slow"}));
+  EXPECT_EQ(fleet.place_distinct(1), (std::vector<std::string>{"fast"}));
+  const auto all = fleet.place_distinct(10);
+  EXPECT_EQ(all.size(), 4u);  // only four boards: four copies, none twice
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 4u);
+  EXPECT_TRUE(fleet.place_distinct(2, {"slow", "fast", "mid", "busy"}).empty());
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST(HttpChatRequest, MapsEveryFieldOntoThePipelineRequest) {
                {"stream_options", {{"include_usage", true}}},
                {"ignore_eos", true},
                {"user", "ignored-unknown-field"},
-               {"pice", {{"mode", "pice"}, {"max_points", 3}, {"max_words_per_point", 5}}}};
+               {"pice", {{"mode", "pice"}, {"max_points", 3}, {"max_words_per_point", 5}, {"ensemble", 2}}}};
   ChatRequest chat = parse_chat_request(body.dump(), "pice");
   EXPECT_EQ(chat.request.question, "How do\nbees fly?");  // the last user message only
   EXPECT_EQ(chat.request.max_tokens_per_point, 40);
@@ -41,6 +41,7 @@ TEST(HttpChatRequest, MapsEveryFieldOntoThePipelineRequest) {
   EXPECT_EQ(chat.request.mode, "pice");
   EXPECT_EQ(chat.request.max_points, 3);
   EXPECT_EQ(chat.request.max_words_per_point, 5);
+  EXPECT_EQ(chat.request.ensemble, 2);
   EXPECT_EQ(chat.request.stop, (std::vector<std::string>{"\n\n", "END"}));
   EXPECT_TRUE(chat.stream);
   EXPECT_TRUE(chat.include_usage);

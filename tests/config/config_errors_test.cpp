@@ -18,7 +18,7 @@ namespace {
 // A valid cloud file of five lines ending inside [llm]; cases append their mistake from line 6.
 const std::string kCloud = "[node]\nrole = \"cloud\"\nlisten = \"tcp://127.0.0.1:7700\"\n[llm]\nmodel = \"synth:demo\"\n";
 const std::string kKnownTables =
-    "(known tables: node, llm, slm, sketch, expand, sampling, fleet, log, http, security, scheduler)";
+    "(known tables: node, llm, slm, sketch, expand, sampling, fleet, ensemble, log, http, security, scheduler)";
 
 struct Mistake {
   std::string name;
@@ -121,6 +121,16 @@ const std::vector<Mistake> kMistakes = {
      "fleet.board_timeout_ms", "fleet.board_timeout_ms: must be greater than fleet.heartbeat_ms (1000), got 1000"},
     {"heartbeat not below the default board timeout", kCloud + "[fleet]\nheartbeat_ms = 5000\n", 7, 16,
      "fleet.heartbeat_ms", "fleet.heartbeat_ms: must be less than fleet.board_timeout_ms (3000), got 5000"},
+    {"ensemble k above range", kCloud + "[ensemble]\nk = 17\n", 7, 5, "ensemble.k", "ensemble.k: expected 1..16, got 17"},
+    {"ensemble weight negative", kCloud + "[ensemble]\nagreement_weight = -0.5\n", 7, 20, "ensemble.agreement_weight",
+     "ensemble.agreement_weight: expected 0..1000, got -0.5"},
+    {"ensemble weights all zero",
+     kCloud + "[ensemble]\nk = 3\nfluency_weight = 0\nrelevance_weight = 0\nagreement_weight = 0\n", 6, 1, "ensemble",
+     "ensemble: fluency_weight, relevance_weight and agreement_weight are all 0: at least one must be positive to rank "
+     "candidates"},
+    {"edge with [ensemble]",
+     "[node]\nrole = \"edge\"\nconnect = \"tcp://a:1\"\n[slm]\nmodel = \"synth:demo\"\n[ensemble]\nk = 2\n", 6, 1,
+     "ensemble", "ensemble: not used by role \"edge\" (the cloud's ensemble picks among candidates)"},
     {"kv_keep without a window", kCloud + "kv_keep = 32\n", 6, 11, "llm.kv_keep",
      "llm.kv_keep: 32 needs llm.kv_window above 0 (the bounded cache's recent window)"},
     // ---- several mistakes: the first in the file is reported, not the first in the schema ----

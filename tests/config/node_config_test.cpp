@@ -173,6 +173,12 @@ seed = 9223372036854775807
 heartbeat_ms = 10
 board_timeout_ms = 600000
 task_deadline_ms = 3600000
+[ensemble]
+k = 3
+wait_ms = 250
+fluency_weight = 0.5
+relevance_weight = 2
+agreement_weight = 0
 [log]
 level = "error"
 )",
@@ -192,6 +198,11 @@ level = "error"
   EXPECT_EQ(c.fleet.heartbeat_ms, 10);
   EXPECT_EQ(c.fleet.board_timeout_ms, 600000);
   EXPECT_EQ(c.fleet.task_deadline_ms, 3600000);
+  EXPECT_EQ(c.ensemble.k, 3);
+  EXPECT_EQ(c.ensemble.wait_ms, 250);
+  EXPECT_DOUBLE_EQ(c.ensemble.fluency_weight, 0.5);
+  EXPECT_DOUBLE_EQ(c.ensemble.relevance_weight, 2.0);
+  EXPECT_DOUBLE_EQ(c.ensemble.agreement_weight, 0.0);
   EXPECT_EQ(c.log_level, "error");
 }
 
@@ -247,6 +258,8 @@ TEST(NodeConfig, MinimalFileTakesDefaults) {
   EXPECT_EQ(c.fleet.heartbeat_ms, defaults.fleet.heartbeat_ms);
   EXPECT_EQ(c.fleet.board_timeout_ms, defaults.fleet.board_timeout_ms);
   EXPECT_EQ(c.fleet.task_deadline_ms, defaults.fleet.task_deadline_ms);
+  EXPECT_EQ(c.ensemble.k, 1);   // one copy per point unless the file asks for an ensemble
+  EXPECT_EQ(c.ensemble.wait_ms, defaults.ensemble.wait_ms);
   EXPECT_EQ(c.log_level, "info");
 }
 

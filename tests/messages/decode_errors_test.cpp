@@ -65,6 +65,11 @@ std::function<void(Packer&)> one_field(std::string name, std::function<void(Pack
   };
 }
 
+void bin(Packer& packer, std::string_view bytes) {
+  packer.pack_bin(static_cast<uint32_t>(bytes.size()));
+  packer.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
+}
+
 void expect_message_contains(const DecodeError& error, const std::vector<std::string>& parts) {
   const std::string what = error.what();
   for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
@@ -215,6 +220,14 @@ TEST(DecodeErrors, BodyWithWrongFieldTypeNamesTypeAndField) {
        {"control", "'command'", "expected a string"}},
       {MessageType::heartbeat, one_field("draining", [](Packer& p) { p.pack("yes"); }),
        {"heartbeat", "'draining'", "expected a boolean"}},
+      {MessageType::expansion_task, one_field("prompt_ids", [](Packer& p) { p.pack(std::vector<int>{1, 2}); }),
+       {"expansion_task", "'prompt_ids'", "expected token ids (bin)", "array"}},
+      {MessageType::expansion_result, one_field("text_ids", [](Packer& p) { bin(p, "\x05\x85"); }),
+       {"expansion_result", "'text_ids'", "end inside a varint"}},
+      {MessageType::expansion_result, one_field("text_ids", [](Packer& p) { bin(p, "\x01\xff\xff\xff\xff\x0f"); }),
+       {"expansion_result", "'text_ids'", "token id 1", "exceeds 2147483647"}},
+      {MessageType::answer_chunk, one_field("candidates", [](Packer& p) { p.pack_array(1); p.pack(3); }),
+       {"answer_chunk", "'candidates[0]'", "expected a map"}},
       {MessageType::request, [](Packer& p) { p.pack_array(0); }, {"request", "expected a map", "array"}},
       {MessageType::request, [](Packer& p) { p.pack(std::map<int, int>{{1, 2}}); }, {"request", "key 0"}},
   };
