@@ -4,31 +4,101 @@
 
 namespace pice::actors {
 
+int Fleet::rounds(const Board& board) {
+  // The board's own queue may include tasks of other schedulers; ours are in inflight.
+  const int waiting = std::max(board.inflight, board.last.queue_depth) + 1;
+  const int slots = std::max(1, board.last.batch_slots);
+  return (waiting + slots - 1) / slots;
+}
+
+int Fleet::room(const Board& board) const {
+  if (board.last.draining) return 0;
+  const int limit = queue_limit_ * std::max(1, board.last.batch_slots);
+  return std::max(0, limit - std::max(board.inflight, board.last.queue_depth));
+}
+
+void Fleet::unindex(const std::string& id, const Board& board) {
+  if (board.last.tokens_per_s > 0) {
+    measured_speed_sum_ -= board.last.tokens_per_s;
+    --measured_count_;
+    if (measured_count_ == 0) measured_speed_sum_ = 0;   // no rounding left over from earlier speeds
+    by_cost_.erase({static_cast<double>(rounds(board)) / board.last.tokens_per_s, id});
+  } else {
+    unmeasured_.erase({rounds(board), id});
+  }
+  if (const int r = room(board); r > 0) {
+    --open_boards_;
+    edge_room_ -= r;
+  }
+}
+
+void Fleet::index(const std::string& id, const Board& board) {
+  if (board.last.tokens_per_s > 0) {
+    measured_speed_sum_ += board.last.tokens_per_s;
+    ++measured_count_;
+    if (!board.last.draining) by_cost_.insert({static_cast<double>(rounds(board)) / board.last.tokens_per_s, id});
+  } else if (!board.last.draining) {
+    unmeasured_.insert({rounds(board), id});
+  }
+  if (const int r = room(board); r > 0) {
+    ++open_boards_;
+    edge_room_ += r;
+  }
+}
+
 bool Fleet::heard(const messages::Heartbeat& heartbeat, int64_t now_us) {
   auto [it, inserted] = boards_.try_emplace(heartbeat.node_id);
-  if (inserted) it->second.first_seen_us = now_us;
-  it->second.last = heartbeat;
-  it->second.last_seen_us = now_us;
+  Board& board = it->second;
+  board.last_seen_us = now_us;
+  if (inserted) {
+    board.first_seen_us = now_us;
+  } else if (board.last.tokens_per_s == heartbeat.tokens_per_s && board.last.queue_depth == heartbeat.queue_depth &&
+             board.last.batch_slots == heartbeat.batch_slots && board.last.draining == heartbeat.draining) {
+    board.last = heartbeat;   // most heartbeats: nothing placement reads has changed
+    return false;
+  } else {
+    unindex(it->first, board);
+  }
+  board.last = heartbeat;
+  index(it->first, board);
   return inserted;
 }
 
 std::vector<std::string> Fleet::expire(int64_t now_us, int64_t timeout_us) {
   std::vector<std::string> gone;
-  for (auto it = boards_.begin(); it != boards_.end();) {
-    if (now_us - it->second.last_seen_us > timeout_us) {
-      gone.push_back(it->first);
-      it = boards_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  for (const auto& [id, board] : boards_)
+    if (now_us - board.last_seen_us > timeout_us) gone.push_back(id);
+  for (const std::string& id : gone) forget(id);
   return gone;
 }
 
-void Fleet::forget(const std::string& id) { boards_.erase(id); }
+void Fleet::forget(const std::string& id) {
+  auto it = boards_.find(id);
+  if (it == boards_.end()) return;
+  unindex(it->first, it->second);
+  boards_.erase(it);
+}
 
 std::optional<std::string> Fleet::place(const std::string& avoid) const {
   return avoid.empty() ? place(std::set<std::string>{}) : place(std::set<std::string>{avoid});
+}
+
+std::optional<std::string> Fleet::place(const std::set<std::string>& avoid) const {
+  // The best of each index that is not avoided; `avoid` holds at most the copies of one point.
+  const auto first_allowed = [&](const auto& index) {
+    return std::find_if(index.begin(), index.end(), [&](const auto& entry) { return !avoid.count(entry.second); });
+  };
+  const auto measured = first_allowed(by_cost_);
+  const auto unmeasured = first_allowed(unmeasured_);
+  const bool has_measured = measured != by_cost_.end();
+  const bool has_unmeasured = unmeasured != unmeasured_.end();
+  if (!has_measured && !has_unmeasured) return std::nullopt;
+  if (!has_unmeasured) return measured->second;
+  const double unmeasured_cost = static_cast<double>(unmeasured->first) / default_speed();
+  if (!has_measured) return unmeasured->second;
+  if (unmeasured_cost < measured->first) return unmeasured->second;
+  if (measured->first < unmeasured_cost) return measured->second;
+  return std::min(measured->second, unmeasured->second);
 }
 
 std::vector<std::string> Fleet::place_distinct(size_t n, const std::set<std::string>& avoid) const {
@@ -43,40 +113,21 @@ std::vector<std::string> Fleet::place_distinct(size_t n, const std::set<std::str
   return chosen;
 }
 
-std::optional<std::string> Fleet::place(const std::set<std::string>& avoid) const {
-  // A board that has not measured its speed yet is assumed to be as fast as the others on average.
-  double known_speed = 0;
-  int measured = 0;
-  for (const auto& entry : boards_)
-    if (entry.second.last.tokens_per_s > 0) known_speed += entry.second.last.tokens_per_s, ++measured;
-  const double default_speed = measured ? known_speed / measured : 1.0;
-
-  std::optional<std::string> best;
-  double best_cost = 0;
-  for (const auto& [id, board] : boards_) {
-    if (avoid.count(id) || board.last.draining) continue;
-    // The board's own queue may include tasks of other schedulers; ours are in inflight.
-    int waiting = std::max(board.inflight, board.last.queue_depth) + 1;
-    int slots = std::max(1, board.last.batch_slots);
-    double speed = board.last.tokens_per_s > 0 ? board.last.tokens_per_s : default_speed;
-    double cost = static_cast<double>((waiting + slots - 1) / slots) / speed;
-    if (!best || cost < best_cost) {
-      best = id;
-      best_cost = cost;
-    }
-  }
-  return best;
-}
-
 void Fleet::task_sent(const std::string& id) {
-  if (auto it = boards_.find(id); it != boards_.end()) ++it->second.inflight;
+  auto it = boards_.find(id);
+  if (it == boards_.end()) return;
+  unindex(it->first, it->second);
+  ++it->second.inflight;
+  index(it->first, it->second);
 }
 
 void Fleet::task_finished(const std::string& id) {
-  if (auto it = boards_.find(id); it != boards_.end()) {
-    it->second.inflight = std::max(0, it->second.inflight - 1);
-    ++it->second.completed;
-  }
+  auto it = boards_.find(id);
+  if (it == boards_.end()) return;
+  unindex(it->first, it->second);
+  it->second.inflight = std::max(0, it->second.inflight - 1);
+  ++it->second.completed;
+  index(it->first, it->second);
 }
 
 }  // namespace pice::actors

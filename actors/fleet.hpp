@@ -1,11 +1,17 @@
 #pragma once
 // The scheduler's view of the edge boards: learned from heartbeats, forgotten after silence.
 // No list of boards is configured anywhere; a board exists here only while it keeps talking.
+//
+// Placement and the load summary are asked for once per point and once per request, with up to
+// thousands of boards (`pice sim --boards 1000`), so neither scans the boards: every change to a board
+// (heartbeat, task sent or finished, forgotten) moves it in an ordered index of expected finish times
+// and updates the fleet's totals, and a placement reads the front of the index.
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "messages/bodies.hpp"
@@ -22,23 +28,28 @@ struct Board {
 
 class Fleet {
  public:
+  // queue_limit: tasks waiting per batch slot at which a board counts as full ([scheduler]
+  // edge_queue_limit); only the load summary (open_boards, edge_room) uses it.
+  explicit Fleet(int queue_limit = 4) : queue_limit_(queue_limit) {}
+
   // Records a heartbeat; returns true when the board is new.
   bool heard(const messages::Heartbeat& heartbeat, int64_t now_us);
   // Forgets boards silent for longer than timeout_us; returns their ids.
   std::vector<std::string> expire(int64_t now_us, int64_t timeout_us);
   void forget(const std::string& id);
 
-  // The board where one more point is expected to finish first: fewest tasks per unit of measured
-  // speed, counting the tasks we sent that it may not have reported yet. Ties go to the lower id,
-  // so placement is deterministic. nullopt when no board is known.
-  // `avoid`: a board that just failed this point; it is never chosen, so the point goes elsewhere.
+  // The board where one more point is expected to finish first: fewest rounds of its batch slots
+  // (counting the tasks we sent that it may not have reported yet) per unit of measured speed. A board
+  // that has not measured its speed is assumed as fast as the measured ones on average. Ties go to the
+  // lower id, so placement is deterministic. nullopt when no board can take it.
+  // `avoid`: boards that just failed this point; they are never chosen, so the point goes elsewhere.
   // A board whose heartbeat says it is draining is never chosen either.
   std::optional<std::string> place(const std::string& avoid = {}) const;
   std::optional<std::string> place(const std::set<std::string>& avoid) const;
 
-  // Up to n distinct boards for n copies of one point (the ensemble), each chosen as place() would
-  // with the copies already placed counted as sent. Fewer when fewer boards are known (never the
-  // same board twice: two copies on one board would queue behind each other and agree by construction).
+  // Up to n distinct boards for n copies of one point (the ensemble), in the order place() would pick
+  // them. Fewer when fewer boards are known (never the same board twice: two copies on one board would
+  // queue behind each other and agree by construction).
   std::vector<std::string> place_distinct(size_t n, const std::set<std::string>& avoid = {}) const;
 
   void task_sent(const std::string& id);
@@ -48,8 +59,27 @@ class Fleet {
   size_t size() const { return boards_.size(); }
   const std::map<std::string, Board>& boards() const { return boards_; }
 
+  // Boards that are not draining and have room below queue_limit per slot, and that room in tasks.
+  int open_boards() const { return open_boards_; }
+  int64_t edge_room() const { return edge_room_; }
+
  private:
+  // What the index and the totals hold for one board; taken out before a change, put back after.
+  void unindex(const std::string& id, const Board& board);
+  void index(const std::string& id, const Board& board);
+  // Rounds of batch slots one more task waits for on this board.
+  static int rounds(const Board& board);
+  int room(const Board& board) const;
+  double default_speed() const { return measured_count_ ? measured_speed_sum_ / measured_count_ : 1.0; }
+
+  int queue_limit_;
   std::map<std::string, Board> boards_;
+  std::set<std::pair<double, std::string>> by_cost_;      // measured boards: rounds / tokens_per_s
+  std::set<std::pair<int, std::string>> unmeasured_;      // the others, by rounds (at the default speed)
+  double measured_speed_sum_ = 0;
+  int measured_count_ = 0;
+  int open_boards_ = 0;
+  int64_t edge_room_ = 0;
 };
 
 }  // namespace pice::actors

@@ -26,13 +26,8 @@ LoadSnapshot SchedulerPolicy::load() const {
   l.cloud_first_point_ms = cloud_first_point_ms_;
   l.edge_point_ms = edge_point_ms_;
   l.boards = static_cast<int>(fleet_.size());
-  for (const auto& [id, board] : fleet_.boards()) {
-    const int limit = config_.scheduler.edge_queue_limit * std::max(1, board.last.batch_slots);
-    const int waiting = std::max(board.inflight, board.last.queue_depth);
-    if (waiting >= limit) continue;
-    ++l.open_boards;
-    l.edge_room += limit - waiting;
-  }
+  l.open_boards = fleet_.open_boards();
+  l.edge_room = static_cast<int>(fleet_.edge_room());
   return l;
 }
 

@@ -16,7 +16,8 @@ namespace pice::actors {
 
 class SchedulerPolicy {
  public:
-  explicit SchedulerPolicy(config::NodeConfig config) : config_(std::move(config)) {}
+  explicit SchedulerPolicy(config::NodeConfig config)
+      : config_(std::move(config)), fleet_(config_.scheduler.edge_queue_limit) {}
 
   // How a request that arrives now is served (mode, path, sketch budget).
   Plan plan(const messages::Request& request) const { return plan_request(request, config_, load()); }

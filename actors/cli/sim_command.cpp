@@ -21,7 +21,7 @@ namespace a = pice::actors;
 constexpr const char* kCsvHeader =
     "mode,boards,rate,requests,completed,throughput_rps,p50_ms,p95_ms,p50_first_chunk_ms,p95_first_chunk_ms,"
     "cloud_tokens_per_request,edge_tokens_per_request,bytes_per_request,points_on_cloud,sketch_requests,"
-    "decisions,wall_s,decisions_per_s";
+    "decisions,wall_s,decisions_per_s,policy_s";
 
 void write_csv_row(std::ostream& out, const a::SimResult& r) {
   auto sketched = r.paths.count("sketch") ? r.paths.at("sketch") : 0;
@@ -29,7 +29,7 @@ void write_csv_row(std::ostream& out, const a::SimResult& r) {
       << r.throughput << ',' << r.p50_ms << ',' << r.p95_ms << ',' << r.p50_first_ms << ',' << r.p95_first_ms << ','
       << r.cloud_tokens_per_request << ',' << r.edge_tokens_per_request << ',' << r.bytes_per_request << ','
       << r.points_on_cloud << ',' << sketched << ',' << r.decisions << ',' << r.wall_seconds << ','
-      << r.decisions_per_s() << '\n';
+      << r.decisions_per_s() << ',' << r.policy_seconds << '\n';
 }
 
 void print_row(const a::SimResult& r) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 namespace pice::actors {
@@ -133,6 +134,79 @@ TEST(Fleet, PlacesCopiesOnDistinctBoards) {
   EXPECT_EQ(all.size(), 4u);  // only four boards: four copies, none twice
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 4u);
   EXPECT_TRUE(fleet.place_distinct(2, {"slow", "fast", "mid", "busy"}).empty());
+}
+
+// The index gives what a scan of every board gives, through any sequence of heartbeats, tasks sent and
+// finished, and boards forgotten: the expected-finish rule written out plainly here is the reference.
+std::optional<std::string> place_by_scan(const Fleet& fleet, const std::set<std::string>& avoid) {
+  double speed_sum = 0;
+  int measured = 0;
+  for (const auto& [id, board] : fleet.boards())
+    if (board.last.tokens_per_s > 0) speed_sum += board.last.tokens_per_s, ++measured;
+  const double default_speed = measured ? speed_sum / measured : 1.0;
+  std::optional<std::string> best;
+  double best_cost = 0;
+  for (const auto& [id, board] : fleet.boards()) {
+    if (avoid.count(id) || board.last.draining) continue;
+    const int slots = std::max(1, board.last.batch_slots);
+    const int waiting = std::max(board.inflight, board.last.queue_depth) + 1;
+    const double speed = board.last.tokens_per_s > 0 ? board.last.tokens_per_s : default_speed;
+    const double cost = static_cast<double>((waiting + slots - 1) / slots) / speed;
+    if (!best || cost < best_cost) best = id, best_cost = cost;
+  }
+  return best;
+}
+
+TEST(Fleet, IndexedPlacementMatchesAScanOfEveryBoard) {
+  constexpr int kQueueLimit = 3;
+  Fleet fleet(kQueueLimit);
+  std::mt19937 rng(20261122);
+  const auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  const auto board_id = [&] { return "edge-" + std::to_string(pick(40)); };
+  for (int step = 0; step < 20'000; ++step) {
+    const int op = pick(10);
+    if (op < 3) {
+      messages::Heartbeat hb = beat(board_id(), pick(3) == 0 ? 0.0 : 5.0 * pick(8), pick(6), 1 + pick(4));
+      hb.draining = pick(12) == 0;
+      fleet.heard(hb, step);
+    } else if (op < 6) {
+      if (auto board = fleet.place()) fleet.task_sent(*board);
+    } else if (op < 9) {
+      fleet.task_finished(board_id());
+    } else {
+      fleet.forget(board_id());
+    }
+    const std::set<std::string> avoid = {board_id(), board_id()};
+    ASSERT_EQ(fleet.place(), place_by_scan(fleet, {})) << "step " << step;
+    ASSERT_EQ(fleet.place(avoid), place_by_scan(fleet, avoid)) << "step " << step;
+    int open = 0;
+    int64_t room = 0;
+    for (const auto& [id, board] : fleet.boards()) {
+      const int limit = kQueueLimit * std::max(1, board.last.batch_slots);
+      const int waiting = std::max(board.inflight, board.last.queue_depth);
+      if (board.last.draining || waiting >= limit) continue;
+      ++open;
+      room += limit - waiting;
+    }
+    ASSERT_EQ(fleet.open_boards(), open) << "step " << step;
+    ASSERT_EQ(fleet.edge_room(), room) << "step " << step;
+  }
+  EXPECT_GT(fleet.size(), 0u);
+}
+
+// A draining board takes no new tasks, so it is no room for a sketch's points either.
+TEST(Fleet, ADrainingBoardIsNoRoom) {
+  Fleet fleet(4);
+  messages::Heartbeat hb = beat("a", 10, 1, 2);
+  fleet.heard(hb, 0);
+  EXPECT_EQ(fleet.open_boards(), 1);
+  EXPECT_EQ(fleet.edge_room(), 7);   // 4 per slot, 2 slots, 1 waiting
+  hb.draining = true;
+  fleet.heard(hb, 1);
+  EXPECT_EQ(fleet.open_boards(), 0);
+  EXPECT_EQ(fleet.edge_room(), 0);
+  fleet.forget("a");
+  EXPECT_EQ(fleet.edge_room(), 0);
 }
 
 }  // namespace
