@@ -64,6 +64,7 @@ struct RequestState {
   bool first_point_seen = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   int64_t task_bytes = 0, result_bytes = 0;   // expansion traffic with the boards, as encoded
+  std::set<std::string> boards;   // every board sent one of its points: they hold its prompt prefix
 };
 
 class Scheduler {
@@ -409,7 +410,7 @@ class Scheduler {
     ++task.attempts;
     if (task.attempts > 1) ++redispatches_;
     const int wanted = copies_wanted(state);
-    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid);
+    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid, state.boards);
     if (boards.empty()) boards.push_back(kCloudPlacement);
     else if (static_cast<int>(boards.size()) < wanted)
       spdlog::debug("scheduler: point {} of '{}': {} copies wanted, {} board{} open", index, state.client_request_id,
@@ -427,6 +428,7 @@ class Scheduler {
                     std::shared_ptr<const std::atomic<bool>>(state.cancelled));
       } else {
         envelope.to = board;
+        state.boards.insert(board);
         compact(envelope, board);
         count_traffic(id, state, messages::encode(envelope).size(), 0);
         send_task(envelope);
