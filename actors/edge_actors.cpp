@@ -68,6 +68,16 @@ bool past_deadline(const messages::ExpansionTask& task, messages::ExpansionResul
   return true;
 }
 
+constexpr const char* kCancelledError = "cancelled: the request's client left";
+
+// A task of a request whose client has left is not started. Counted here; answered by the caller.
+bool cancelled_before_start(const messages::Envelope& task_env, EdgeLoad& load, messages::ExpansionResult& result) {
+  if (!load.cancelled_requests.contains(task_env.request_id)) return false;
+  ++load.cancelled;
+  result.error = kCancelledError;
+  return true;
+}
+
 }  // namespace
 
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,
@@ -97,7 +107,7 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
         if (!task) return;
         const int64_t received_us = messages::now_us();
         messages::ExpansionResult result = expansion_result(*model, *task, node_id);
-        if (past_deadline(*task, result)) {
+        if (cancelled_before_start(in.envelope, *load, result) || past_deadline(*task, result)) {
           answer(in.envelope, std::move(result), received_us);
           return;
         }
@@ -122,6 +132,19 @@ caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kerne
         if (!state->stepping) {
           state->stepping = true;
           self->send(self, step_atom::value);
+        }
+      },
+      [=](cancel_atom, const std::string& request_id) {
+        for (auto it = state->tasks.begin(); it != state->tasks.end();) {
+          if (it->second.envelope.request_id != request_id) {
+            ++it;
+            continue;
+          }
+          state->generator.cancel(it->first);
+          ++load->cancelled;
+          it->second.result.error = kCancelledError;
+          answer(it->second.envelope, std::move(it->second.result), it->second.received_us);
+          it = state->tasks.erase(it);
         }
       },
       [=](step_atom) {
@@ -165,6 +188,8 @@ caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<cons
                               std::shared_ptr<brokers::Pump> pump, std::shared_ptr<EdgeLoad> load, std::string node_id) {
   log_exceptions(self, "remote expander");
   return {
+      // Its one request at a time is already on the server; its queued tasks are checked as they start.
+      [=](cancel_atom, const std::string&) {},
       [=](brokers::Inbound& in) {
         const auto* task = task_of(in, *load);
         if (!task) return;
@@ -175,7 +200,9 @@ caf::behavior remote_expander(caf::event_based_actor* self, std::shared_ptr<cons
         result.model = engine->name();
         result.timings.started_us = received_us;
         result.timings.queue_ms = static_cast<double>(received_us - in.envelope.sent_us) / 1000.0;
-        if (!task->prompt_ids.empty()) {
+        if (cancelled_before_start(in.envelope, *load, result)) {
+          // Its client left; a request already on the server runs to its end (HTTP has no cancel).
+        } else if (!task->prompt_ids.empty()) {
           // Its heartbeats announce no vocabulary, so a scheduler sends it text; ids cannot be read here.
           result.error = "the task is token ids, and a remote engine reads only text";
         } else if (!past_deadline(*task, result)) {
@@ -239,7 +266,8 @@ caf::behavior heartbeat(caf::event_based_actor* self, std::shared_ptr<brokers::P
       [=](telemetry_atom) {
         messages::Telemetry t = telemetry_with_pump(identity.node_id, "edge", pump->stats());
         t.counters["tasks_done"] = load->done.load();
-        t.counters["tasks_failed"] = load->failed.load();
+        t.counters["tasks_failed"] = load->failed.load();   // the cancelled ones too
+        t.counters["tasks_cancelled"] = load->cancelled.load();
         t.counters["tokens_generated"] = load->tokens.load();
         t.gauges["queue_depth"] = std::max(0, load->queued.load());
         t.gauges["tokens_per_s"] = load->tokens_per_s();

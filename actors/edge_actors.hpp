@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/cancelled_requests.hpp"
 #include "actors/latency_histogram.hpp"
 #include "brokers/pump.hpp"
 
@@ -25,6 +26,8 @@ struct EdgeLoad {
   std::atomic<uint64_t> done{0};            // tasks answered with an expansion
   std::atomic<uint64_t> failed{0};          // tasks answered with an error
   std::atomic<bool> draining{false};        // heartbeats say so: finish the queue, take no more
+  std::atomic<uint64_t> cancelled{0};       // tasks dropped because their client left
+  CancelledRequests cancelled_requests;     // requests whose tasks are dropped (the scheduler's "cancel")
   LatencyHistogram expand_ms;               // prefill + decode of one point
   LatencyHistogram queue_ms;                // task sent by its scheduler -> expansion started
   double tokens_per_s() const {
@@ -46,6 +49,8 @@ class TokenCodec;
 // batch (kernels::BatchGenerator): a point that arrives joins at the next step, and the points of one
 // request prefill their shared prompt prefix once. codec: the model's vocabulary, to read tasks sent as
 // token ids and answer in ids (compact_messages.hpp).
+// cancel_atom(request_id): the request's client left (the id is already in load->cancelled_requests):
+// its running and queued tasks leave the batch at once and are answered with an error.
 constexpr int kExpanderBatch = 16;
 constexpr int kExpanderCacheTokens = 8192;   // KV cache positions over the whole batch
 caf::behavior expander(caf::event_based_actor* self, std::shared_ptr<const kernels::Model> model,

@@ -83,29 +83,42 @@ std::optional<std::string> Fleet::place(const std::string& avoid) const {
   return avoid.empty() ? place(std::set<std::string>{}) : place(std::set<std::string>{avoid});
 }
 
-std::optional<std::string> Fleet::place(const std::set<std::string>& avoid) const {
+std::optional<Fleet::Choice> Fleet::best_indexed(const std::set<std::string>& avoid) const {
   // The best of each index that is not avoided; `avoid` holds at most the copies of one point.
   const auto first_allowed = [&](const auto& index) {
     return std::find_if(index.begin(), index.end(), [&](const auto& entry) { return !avoid.count(entry.second); });
   };
   const auto measured = first_allowed(by_cost_);
   const auto unmeasured = first_allowed(unmeasured_);
-  const bool has_measured = measured != by_cost_.end();
-  const bool has_unmeasured = unmeasured != unmeasured_.end();
-  if (!has_measured && !has_unmeasured) return std::nullopt;
-  if (!has_unmeasured) return measured->second;
-  const double unmeasured_cost = static_cast<double>(unmeasured->first) / default_speed();
-  if (!has_measured) return unmeasured->second;
-  if (unmeasured_cost < measured->first) return unmeasured->second;
-  if (measured->first < unmeasured_cost) return measured->second;
-  return std::min(measured->second, unmeasured->second);
+  std::optional<Choice> best;
+  if (measured != by_cost_.end()) best = Choice{measured->second, measured->first};
+  if (unmeasured != unmeasured_.end()) {
+    const double cost = static_cast<double>(unmeasured->first) / default_speed();
+    if (!best || cost < best->cost || (cost == best->cost && unmeasured->second < best->id))
+      best = Choice{unmeasured->second, cost};
+  }
+  return best;
 }
 
-std::vector<std::string> Fleet::place_distinct(size_t n, const std::set<std::string>& avoid) const {
+std::optional<std::string> Fleet::place(const std::set<std::string>& avoid, const std::set<std::string>& holding,
+                                        double affinity) const {
+  std::optional<Choice> best = best_indexed(avoid);
+  for (const std::string& id : holding) {
+    const auto it = boards_.find(id);
+    if (it == boards_.end() || it->second.last.draining || avoid.count(id)) continue;
+    const double cost = (static_cast<double>(rounds(it->second)) - affinity) / speed(it->second);
+    if (!best || cost < best->cost || (cost == best->cost && id < best->id)) best = Choice{id, cost};
+  }
+  if (!best) return std::nullopt;
+  return best->id;
+}
+
+std::vector<std::string> Fleet::place_distinct(size_t n, const std::set<std::string>& avoid,
+                                               const std::set<std::string>& holding, double affinity) const {
   std::set<std::string> taken = avoid;
   std::vector<std::string> chosen;
   while (chosen.size() < n) {
-    std::optional<std::string> board = place(taken);
+    std::optional<std::string> board = place(taken, holding, affinity);
     if (!board) break;
     taken.insert(*board);
     chosen.push_back(*board);

@@ -45,12 +45,17 @@ class Fleet {
   // `avoid`: boards that just failed this point; they are never chosen, so the point goes elsewhere.
   // A board whose heartbeat says it is draining is never chosen either.
   std::optional<std::string> place(const std::string& avoid = {}) const;
-  std::optional<std::string> place(const std::set<std::string>& avoid) const;
+  // `holding`: boards that already have other points of this request. Each counts `affinity` of a task
+  // less (their shared prompt prefix is in its cache, and the points can share a batch), so the
+  // request's points stay together unless another board is expected to finish sooner by more than that.
+  std::optional<std::string> place(const std::set<std::string>& avoid, const std::set<std::string>& holding = {},
+                                   double affinity = 0) const;
 
   // Up to n distinct boards for n copies of one point (the ensemble), in the order place() would pick
   // them. Fewer when fewer boards are known (never the same board twice: two copies on one board would
   // queue behind each other and agree by construction).
-  std::vector<std::string> place_distinct(size_t n, const std::set<std::string>& avoid = {}) const;
+  std::vector<std::string> place_distinct(size_t n, const std::set<std::string>& avoid = {},
+                                          const std::set<std::string>& holding = {}, double affinity = 0) const;
 
   void task_sent(const std::string& id);
   void task_finished(const std::string& id);
@@ -67,6 +72,14 @@ class Fleet {
   // What the index and the totals hold for one board; taken out before a change, put back after.
   void unindex(const std::string& id, const Board& board);
   void index(const std::string& id, const Board& board);
+  struct Choice {
+    std::string id;
+    double cost;   // expected finish of one more task, in tasks per token/s
+  };
+  std::optional<Choice> best_indexed(const std::set<std::string>& avoid) const;
+  double speed(const Board& board) const {
+    return board.last.tokens_per_s > 0 ? board.last.tokens_per_s : default_speed();
+  }
   // Rounds of batch slots one more task waits for on this board.
   static int rounds(const Board& board);
   int room(const Board& board) const;

@@ -229,7 +229,7 @@ class EdgePart {
     pump_->add_socket({"tasks", zmq::socket_type::dealer, endpoints.tasks, Direction::connect, node_id},
                       [this, targets, next, load](brokers::Inbound&& in) {
                         if (const auto* control = std::get_if<messages::Control>(&in.envelope.body))
-                          return on_control(*control, in.envelope.sender);
+                          return on_control(*control, in.envelope);
                         ++load->queued;
                         caf::anon_send(targets[(*next)++ % targets.size()], std::move(in));
                       });
@@ -266,10 +266,17 @@ class EdgePart {
   }
 
  private:
-  void on_control(const messages::Control& control, const std::string& from) {
+  // The pump thread.
+  void on_control(const messages::Control& control, const messages::Envelope& envelope) {
+    const std::string& from = envelope.sender;
     if (control.command == "drain") {
       spdlog::info("edge '{}': drain requested by '{}'", pump_->name(), from);
       begin_drain();
+    } else if (control.command == "cancel" && !envelope.request_id.empty()) {
+      // Recorded first: a task of the request still on its way is dropped when it arrives.
+      spdlog::debug("edge '{}': request '{}' cancelled by '{}'", pump_->name(), envelope.request_id, from);
+      load_->cancelled_requests.add(envelope.request_id);
+      for (auto& expander : expanders_) caf::anon_send(expander, cancel_atom::value, envelope.request_id);
     } else {
       spdlog::warn("edge '{}': unknown command '{}' from '{}' ignored", pump_->name(), control.command, from);
     }

@@ -64,6 +64,7 @@ struct RequestState {
   bool first_point_seen = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   int64_t task_bytes = 0, result_bytes = 0;   // expansion traffic with the boards, as encoded
+  std::set<std::string> boards;   // every board sent one of its points: they hold its prompt prefix
 };
 
 class Scheduler {
@@ -114,7 +115,25 @@ class Scheduler {
     spdlog::info("scheduler: request '{}' cancelled by its client", it->second.client_request_id);
     self_->send(assembly_, cancel_atom::value, id);
     ++requests_cancelled_;
+    cancel_on_boards(id, it->second);
     erase_request(it);
+  }
+
+  // Every board still holding a copy of one of the request's points is told to drop the request's work.
+  void cancel_on_boards(const std::string& id, const RequestState& state) {
+    std::set<std::string> boards;
+    for (const auto& [index, task] : state.tasks)
+      for (const PointCopy& copy : task.copies)
+        if (!copy.returned && copy.board != kCloudPlacement) boards.insert(copy.board);
+    for (const std::string& board : boards) {
+      messages::Envelope envelope;
+      envelope.request_id = id;
+      envelope.sender = config_.node_id;
+      envelope.to = board;
+      envelope.body = messages::Control{"cancel"};
+      send_task(envelope);
+      ++cancels_sent_;
+    }
   }
 
   void on_piece(const std::string& id, const std::string& text) {
@@ -305,6 +324,7 @@ class Scheduler {
     t.counters["redispatches"] = redispatches_;
     t.counters["results_rejected"] = results_rejected_;
     t.counters["requests_cancelled"] = requests_cancelled_;
+    t.counters["cancels_sent"] = cancels_sent_;   // to boards, one per board holding a cancelled request's work
     t.counters["cloud_tokens"] = cloud_tokens_;
     // Expansion traffic with the boards as encoded on the wire; "compact": carried token ids.
     t.counters["task_bytes"] = task_bytes_;
@@ -390,7 +410,7 @@ class Scheduler {
     ++task.attempts;
     if (task.attempts > 1) ++redispatches_;
     const int wanted = copies_wanted(state);
-    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid);
+    std::vector<std::string> boards = policy_.place_copies(state.path, static_cast<size_t>(wanted), avoid, state.boards);
     if (boards.empty()) boards.push_back(kCloudPlacement);
     else if (static_cast<int>(boards.size()) < wanted)
       spdlog::debug("scheduler: point {} of '{}': {} copies wanted, {} board{} open", index, state.client_request_id,
@@ -408,6 +428,7 @@ class Scheduler {
                     std::shared_ptr<const std::atomic<bool>>(state.cancelled));
       } else {
         envelope.to = board;
+        state.boards.insert(board);
         compact(envelope, board);
         count_traffic(id, state, messages::encode(envelope).size(), 0);
         send_task(envelope);
@@ -559,7 +580,7 @@ class Scheduler {
   uint64_t points_dispatched_ = 0, points_on_cloud_ = 0, redispatches_ = 0, results_rejected_ = 0;
   LatencyHistogram request_ms_;  // accepted -> every point expanded
   LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
-  uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0;
+  uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0, cancels_sent_ = 0;
   uint64_t task_bytes_ = 0, result_bytes_ = 0, compact_tasks_ = 0, compact_results_ = 0;
   uint64_t late_dropped_ = 0, duplicates_dropped_ = 0;
   std::map<std::string, uint64_t> requests_by_path_;

@@ -4,17 +4,12 @@
 
 namespace pice::actors {
 
-std::optional<std::string> SchedulerPolicy::place_point(Path path, const std::string& avoid) {
-  std::vector<std::string> boards = place_copies(path, 1, avoid.empty() ? std::set<std::string>{} : std::set{avoid});
-  if (boards.empty()) return std::nullopt;
-  return boards.front();
-}
-
-std::vector<std::string> SchedulerPolicy::place_copies(Path path, size_t copies, const std::set<std::string>& avoid) {
+std::vector<std::string> SchedulerPolicy::place_copies(Path path, size_t copies, const std::set<std::string>& avoid,
+                                                      const std::set<std::string>& holding) {
   // Sketch-cloud and direct answers run on the cloud; a point whose board failed may too.
   const bool on_boards = path == Path::sketch || path == Path::direct_edge;
   std::vector<std::string> boards;
-  if (on_boards) boards = fleet_.place_distinct(copies, avoid);
+  if (on_boards) boards = fleet_.place_distinct(copies, avoid, holding, config_.scheduler.prefix_affinity);
   for (const std::string& board : boards) fleet_.task_sent(board);
   if (boards.empty()) ++cloud_queue_;
   return boards;

@@ -3,7 +3,6 @@
 // and recent latencies, and from them each request's plan (request_plan.hpp) and each point's place
 // (fleet.hpp). The scheduler actor (scheduler.cpp) and the simulator (simulator.hpp) both call this one
 // class, so `pice sim` measures the policy the nodes run, not a copy of it.
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,14 +21,13 @@ class SchedulerPolicy {
   // How a request that arrives now is served (mode, path, sketch budget).
   Plan plan(const messages::Request& request) const { return plan_request(request, config_, load()); }
 
-  // Where a point of a request on `path` goes: a board (counted in its in-flight tasks), or nullopt for
-  // the cloud worker (counted in the cloud's queue). Only sketch and direct-edge work goes to boards;
-  // with no board to take it (none known, or only `avoid`, the board that just failed it) it goes to
-  // the cloud.
-  std::optional<std::string> place_point(Path path, const std::string& avoid = {});
-  // The same for the k copies of one point (an ensemble): up to `copies` distinct boards, none of them in
-  // `avoid` (the boards the last attempt failed on); fewer when fewer are open; empty for the cloud.
-  std::vector<std::string> place_copies(Path path, size_t copies, const std::set<std::string>& avoid = {});
+  // Where the copies of a point of a request on `path` go (k > 1 for an ensemble): up to `copies`
+  // distinct boards, each counted in its in-flight tasks, none of them in `avoid` (the boards the last
+  // attempt failed on); fewer when fewer are open. Empty for the cloud worker (counted in the cloud's
+  // queue): only sketch and direct-edge work goes to boards, and only while one can take it.
+  // `holding`: boards that have other points of the same request ([scheduler] prefix_affinity).
+  std::vector<std::string> place_copies(Path path, size_t copies, const std::set<std::string>& avoid = {},
+                                        const std::set<std::string>& holding = {});
 
   // The load a new request meets: the cloud's queue and recent latency, the room left on the boards.
   LoadSnapshot load() const;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <queue>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include "actors/scheduler_policy.hpp"
@@ -48,6 +49,7 @@ struct SimRequest {
   int64_t done_us = -1;
   int64_t sketch_asked_us = 0;
   std::vector<int64_t> sent_us;   // by point index - 1: when it was dispatched to a board
+  std::set<std::string> boards;   // boards given one of its points (prefix_affinity keeps them together)
 };
 
 struct CloudJob {
@@ -200,8 +202,9 @@ class Simulation {
 
   void dispatch(int id, int point) {
     SimRequest& r = requests_[static_cast<size_t>(id)];
-    const std::optional<std::string> board = timed([&] { return policy_.place_point(r.path); });
+    const std::vector<std::string> placed = timed([&] { return policy_.place_copies(r.path, 1, {}, r.boards); });
     ++decisions_;
+    const std::optional<std::string> board = placed.empty() ? std::nullopt : std::optional(placed.front());
     if (!board) {
       ++points_on_cloud_;
       enqueue_cloud({r.path == Path::direct || r.path == Path::direct_edge ? CloudJob::direct : CloudJob::expand, id,
@@ -209,6 +212,7 @@ class Simulation {
       return;
     }
     const int b = board_index_.at(*board);
+    r.boards.insert(*board);
     r.sent_us[static_cast<size_t>(point - 1)] = now_;
     const size_t bytes = kEnvelopeBytes + s_.workload.questions[static_cast<size_t>(r.question)].size() +
                          static_cast<size_t>(r.emitted * r.words * kBytesPerWord);

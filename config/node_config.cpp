@@ -124,6 +124,7 @@ std::vector<TableRule> schema(RawConfig& raw) {
            KeyRule::integer("cloud_queue_high", &c.scheduler.cloud_queue_high, 1, 100'000),
            KeyRule::integer("cloud_latency_high_ms", &c.scheduler.cloud_latency_high_ms, 1, 3'600'000),
            KeyRule::integer("edge_queue_limit", &c.scheduler.edge_queue_limit, 1, 100'000),
+           KeyRule::number("prefix_affinity", &c.scheduler.prefix_affinity, 0, 1),
        }},
   };
 }

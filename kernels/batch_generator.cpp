@@ -124,6 +124,20 @@ void BatchGenerator::make_room(int tokens) {
   }
 }
 
+bool BatchGenerator::cancel(Id id) {
+  if (auto w = std::find_if(waiting_.begin(), waiting_.end(), [&](const Pending& p) { return p.id == id; });
+      w != waiting_.end()) {
+    waiting_.erase(w);
+    return true;
+  }
+  auto r = std::find_if(running_.begin(), running_.end(), [&](const Running& x) { return x.id == id; });
+  if (r == running_.end()) return false;
+  batch_.remove(r->seq);
+  budget_used_ -= r->budget;
+  running_.erase(r);
+  return true;
+}
+
 std::vector<BatchGenerator::Finished> BatchGenerator::step() {
   admit();
   std::vector<Finished> finished;

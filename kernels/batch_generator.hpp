@@ -38,6 +38,10 @@ class BatchGenerator {
     Id id;
     Generation generation;
   };
+  // Drops a generation, waiting or running: its cache returns at once and it is never reported as
+  // finished (a client that left). False when no such generation is here (finished or unknown).
+  bool cancel(Id id);
+
   // One forward pass over every running generation; returns those that finished in it.
   std::vector<Finished> step();
 

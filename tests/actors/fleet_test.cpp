@@ -209,5 +209,26 @@ TEST(Fleet, ADrainingBoardIsNoRoom) {
   EXPECT_EQ(fleet.edge_room(), 0);
 }
 
+// A board that holds the request's other points (their shared prompt prefix is in its cache) keeps
+// the next one unless another board is expected to finish it sooner by more than the affinity.
+TEST(Fleet, KeepsARequestsPointsWhereItsPrefixIsUnlessAnotherFinishesSooner) {
+  Fleet fleet;
+  fleet.heard(beat("a", 9), 0);
+  fleet.heard(beat("b", 10), 0);
+  EXPECT_EQ(fleet.place(std::set<std::string>{}), "b");                      // 1/10 before 1/9
+  EXPECT_EQ(fleet.place(std::set<std::string>{}, {"a"}, 0.0), "b");          // no affinity: finish time only
+  EXPECT_EQ(fleet.place(std::set<std::string>{}, {"a"}, 0.25), "a");         // (1 - 0.25)/9 before 1/10
+  fleet.heard(beat("a", 9, 1), 1);                                            // a task queued on a
+  EXPECT_EQ(fleet.place(std::set<std::string>{}, {"a"}, 0.25), "b");         // (2 - 0.25)/9 after 1/10
+  EXPECT_EQ(fleet.place(std::set<std::string>{"b"}, {"a"}, 0.25), "a");      // b avoided
+  EXPECT_EQ(fleet.place(std::set<std::string>{"a"}, {"a"}, 0.25), "b");      // a failed this point: never a
+  fleet.heard(beat("gone", 100), 1);
+  fleet.forget("gone");
+  EXPECT_EQ(fleet.place(std::set<std::string>{}, {"gone"}, 0.25), "b");      // a forgotten board holds nothing
+  // The ensemble's copies: the holding board first, then by finish time.
+  fleet.heard(beat("a", 9, 0), 2);
+  EXPECT_EQ(fleet.place_distinct(2, {}, {"a"}, 0.25), (std::vector<std::string>{"a", "b"}));
+}
+
 }  // namespace
 }  // namespace pice::actors

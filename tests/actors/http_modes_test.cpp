@@ -180,9 +180,9 @@ class Telemetry {
     sub_.set(zmq::sockopt::subscribe, "");
     sub_.connect(brokers::derive_endpoints(listen).monitor);
   }
-  // The next report of the cloud part that satisfies `ok`, or nullopt after `timeout`.
+  // The next report of a part in `role` ("cloud", "edge") that satisfies `ok`, or nullopt after `timeout`.
   std::optional<messages::Telemetry> wait_for(const std::function<bool(const messages::Telemetry&)>& ok,
-                                              std::chrono::seconds timeout) {
+                                              std::chrono::seconds timeout, const std::string& role = "cloud") {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       zmq::message_t msg;
@@ -191,7 +191,7 @@ class Telemetry {
       if (!(item.revents & ZMQ_POLLIN) || !sub_.recv(msg, zmq::recv_flags::dontwait)) continue;
       auto env = messages::decode(msg.to_string_view());
       auto* t = std::get_if<messages::Telemetry>(&env.body);
-      if (!t || t->role != "cloud") continue;
+      if (!t || t->role != role) continue;
       last_ = *t;
       if (ok(*t)) return *t;
     }
@@ -290,6 +290,45 @@ TEST_F(HttpCancelTest, AClientLeavingBeforeANonStreamedAnswerStopsItsQueuedWork)
   }
   uint64_t tokens = tokens_after_cancel(1);
   EXPECT_LT(tokens, 2000u);
+}
+
+// A client that leaves stops its points on the boards too: the scheduler tells each board holding one
+// to drop the request, and the board's expander takes them out of its batch at once. The board (the
+// demo model, about a thousand tokens a point when run to the end) reports the tasks cancelled, none
+// done, and an empty queue long before those points could have been written.
+TEST(HttpEdgeCancel, AClientLeavingStopsItsPointsOnTheBoards) {
+  GatewayNode served(config::parse("[node]\nid = \"http-edge-cancel\"\nrole = \"all-in-one\"\n"
+                                   "listen = \"inproc://http-edge-cancel\"\nlocal_edges = 1\n"
+                                   "[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:demo\"\n"
+                                   "[sketch]\nmin_points = 2\nmax_points = 2\n",
+                                   "<test config http-edge-cancel>"),
+                     1);
+  Telemetry telemetry("inproc://http-edge-cancel");
+  {
+    HttpConnection leaver(served.port());
+    leaver.send_request("POST", "/v1/chat/completions",
+                        chat(kListLike, {{"max_tokens", 4096}, {"ignore_eos", true}, {"stream", true},
+                                         {"pice", {{"mode", "pice"}}}}));
+    ASSERT_EQ(leaver.read_head().status, 200);
+    // Leave once the board is working on the request's points.
+    ASSERT_TRUE(telemetry.wait_for([](const messages::Telemetry& t) { return gauge(t, "queue_depth") >= 1; },
+                                   std::chrono::seconds(60), "edge"))
+        << "the board never got the points: " << telemetry.last();
+  }
+  auto cloud = telemetry.wait_for([](const messages::Telemetry& t) { return counter(t, "cancels_sent") >= 1; },
+                                  std::chrono::seconds(60));
+  ASSERT_TRUE(cloud) << "the scheduler sent the board no cancel: " << telemetry.last();
+  auto board = telemetry.wait_for(
+      [](const messages::Telemetry& t) { return counter(t, "tasks_cancelled") >= 1 && gauge(t, "queue_depth") == 0; },
+      std::chrono::seconds(30), "edge");
+  ASSERT_TRUE(board) << "the board kept the cancelled points: " << telemetry.last();
+  EXPECT_EQ(counter(*board, "tasks_done"), 0u) << "a point ran to its end: " << telemetry.last();
+  EXPECT_EQ(counter(*board, "tokens_generated"), 0u) << telemetry.last();
+  // The board is free for the next client.
+  HttpConnection next(served.port());
+  HttpResponse r = next.request("POST", "/v1/chat/completions",
+                                chat(kListLike, {{"max_tokens", 8}, {"pice", {{"mode", "pice"}}}}));
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 }  // namespace

@@ -23,13 +23,14 @@ TEST(SchedulerConfig, DefaultsServeInModePiceWithAnAdaptiveBudget) {
   EXPECT_EQ(c.scheduler.no_edges, "direct");
   EXPECT_TRUE(c.scheduler.adaptive_budget);
   EXPECT_EQ(c.scheduler.min_words_per_point, 3);
+  EXPECT_EQ(c.scheduler.prefix_affinity, 0.25);
 }
 
 TEST(SchedulerConfig, ReadsEveryKey) {
   NodeConfig c = parse(kCloud +
                            "[scheduler]\nmode = \"sot\"\nno_edges = \"sot\"\ndirect_max_tokens = 99\n"
                            "adaptive_budget = false\nmin_words_per_point = 2\ncloud_queue_high = 7\n"
-                           "cloud_latency_high_ms = 1234\nedge_queue_limit = 5\n",
+                           "cloud_latency_high_ms = 1234\nedge_queue_limit = 5\nprefix_affinity = 0.5\n",
                        "test.toml");
   EXPECT_EQ(c.scheduler.mode, "sot");
   EXPECT_EQ(c.scheduler.no_edges, "sot");
@@ -39,6 +40,7 @@ TEST(SchedulerConfig, ReadsEveryKey) {
   EXPECT_EQ(c.scheduler.cloud_queue_high, 7);
   EXPECT_EQ(c.scheduler.cloud_latency_high_ms, 1234);
   EXPECT_EQ(c.scheduler.edge_queue_limit, 5);
+  EXPECT_EQ(c.scheduler.prefix_affinity, 0.5);
 }
 
 TEST(SchedulerConfig, MistakesNameTheirKey) {
@@ -46,6 +48,8 @@ TEST(SchedulerConfig, MistakesNameTheirKey) {
             "test.toml:7:8: scheduler.mode: expected one of \"pice\", \"sot\", \"route\", \"cloud-only\", got \"fast\"");
   EXPECT_NE(error_of(kCloud + "[scheduler]\nadaptive_budget = 1\n").find(
                 "scheduler.adaptive_budget: expected true or false, got integer 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(kCloud + "[scheduler]\nprefix_affinity = 1.5\n").find("scheduler.prefix_affinity"),
             std::string::npos);
   EXPECT_NE(error_of(kCloud + "[scheduler]\nno_edges = \"edge\"\n").find("scheduler.no_edges"), std::string::npos);
   EXPECT_NE(error_of(kCloud + "[sketch]\nmax_words_per_point = 4\n[scheduler]\nmin_words_per_point = 5\n")

@@ -160,6 +160,43 @@ TEST_P(BatchForward, BatchedGenerationGivesTheTokensOfSingleRuns) {
   }
 }
 
+// A cancelled generation leaves at once, waiting or running, and its cache with it: one that waited
+// for room joins at the next step. The others give the tokens they give alone.
+TEST_P(BatchForward, ACancelledGenerationLeavesAndFreesItsCache) {
+  const auto m = model();
+  const int vocab = m->hparams().vocab_size;
+  GenerateOptions options;
+  options.max_tokens = 24;
+  options.ignore_eos = true;
+  // Budgets (prompt + max_tokens + a block): 60, 70 and 65 positions; 140 hold the first two only.
+  BatchGenerator generator(m, 140, 3);
+  const auto kept_prompt = tokens_of(20, 1, vocab);
+  const auto kept = generator.add(kept_prompt, options);
+  const auto running = generator.add(tokens_of(30, 2, vocab), options);
+  const auto waiting = generator.add(tokens_of(25, 3, vocab), options);
+  generator.step();
+  generator.step();
+  ASSERT_EQ(generator.running(), 2);
+  ASSERT_EQ(generator.waiting(), 1);   // no room in the cache
+  EXPECT_TRUE(generator.cancel(running));
+  EXPECT_EQ(generator.running(), 1);
+  EXPECT_FALSE(generator.cancel(running));   // already gone
+  generator.step();
+  EXPECT_EQ(generator.running(), 2) << "the cancelled generation's cache went to the waiting one";
+  EXPECT_EQ(generator.waiting(), 0);
+  EXPECT_TRUE(generator.cancel(waiting));
+  std::map<BatchGenerator::Id, Generation> finished;
+  for (int steps = 0; !generator.idle(); ++steps) {
+    for (auto& f : generator.step()) finished[f.id] = std::move(f.generation);
+    ASSERT_LT(steps, 100);
+  }
+  ASSERT_EQ(finished.size(), 1u);
+  ASSERT_TRUE(finished.count(kept));
+  Sequence seq(m, static_cast<int>(kept_prompt.size()) + options.max_tokens);
+  EXPECT_EQ(finished[kept].tokens, generate(seq, kept_prompt, options).tokens);
+  EXPECT_FALSE(generator.cancel(kept));   // finished: nothing to cancel
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, BatchForward,
                          ::testing::Values(TensorType::f32, TensorType::f16, TensorType::q8_0, TensorType::q4_0),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
