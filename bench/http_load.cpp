@@ -179,16 +179,7 @@ RoundReport run_round(const Options& o, int clients) {
                         << "[http]\nlisten = \"127.0.0.1:" << port << "\"\nthreads = 2\nmax_inflight = "
                         << o.max_inflight << "\n";
   ChildProcess server("server", {o.pice, "serve", "--config", config.string()}, dir.path());
-  bool up = wait_until(
-      [&] {
-        try {
-          HttpConnection c(port);
-          return c.request("GET", "/health").status == 200;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(120));
+  bool up = wait_until_healthy(port, std::chrono::seconds(120));
   if (!up) {
     report.problems.push_back("the server did not come up: " + server.stderr_text());
     report.lost = clients;
