@@ -18,4 +18,12 @@ inline double percentile(std::vector<double> values, double p) {
   return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
 }
 
+// The nearest-rank p-th quantile: the sample at index floor(p * n), the largest for p = 1; 0 when there
+// are no samples (the load benchmarks print it in a table of numbers).
+inline double nearest_rank_percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
+}
+
 }  // namespace pice::actors
