@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "actors/percentile.hpp"
 #include "actors/scheduler_policy.hpp"
 
 namespace pice::actors {
@@ -81,14 +82,6 @@ struct SimBoard {
   int queued() const { return static_cast<int>(waiting.size() + active.size()); }
   double tokens_per_s() const { return busy_us ? static_cast<double>(tokens) * 1e6 / static_cast<double>(busy_us) : 0; }
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return NAN;
-  std::sort(values.begin(), values.end());
-  const double rank = p * static_cast<double>(values.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(rank)), hi = static_cast<size_t>(std::ceil(rank));
-  return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
-}
 
 int64_t seconds_to_us(double s) { return static_cast<int64_t>(std::llround(s * 1e6)); }
 

@@ -23,11 +23,13 @@
 #include <vector>
 
 #include "actors/client.hpp"
+#include "actors/percentile.hpp"
 #include "brokers/endpoints.hpp"
 #include "tests/common/process.hpp"
 
 using pice::testing::ChildProcess;
 using Clock = std::chrono::steady_clock;
+using pice::actors::nearest_rank_percentile;
 
 namespace {
 
@@ -45,12 +47,6 @@ struct Sample {
   std::string error;
   double ms() const { return std::chrono::duration<double, std::milli>(end - start).count(); }
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
-}
 
 double mean(const std::vector<double>& values) {
   return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
@@ -158,7 +154,7 @@ Options parse(int argc, char** argv) {
 
 void print_latency(const char* label, const std::vector<double>& ms) {
   std::printf("%-28s n=%-5zu mean %8.0f ms   p50 %8.0f ms   p95 %8.0f ms\n", label, ms.size(), mean(ms),
-              percentile(ms, 0.5), percentile(ms, 0.95));
+              nearest_rank_percentile(ms, 0.5), nearest_rank_percentile(ms, 0.95));
 }
 
 }  // namespace
@@ -208,10 +204,12 @@ int main(int argc, char** argv) {
   print_latency("during kills, not overlapped", clear_ms);
   if (!base_ms.empty() && !hit_ms.empty())
     std::printf("latency cost of a kill (overlapping requests vs baseline): mean %+.0f ms, p50 %+.0f ms\n",
-                mean(hit_ms) - mean(base_ms), percentile(hit_ms, 0.5) - percentile(base_ms, 0.5));
+                mean(hit_ms) - mean(base_ms),
+                nearest_rank_percentile(hit_ms, 0.5) - nearest_rank_percentile(base_ms, 0.5));
   if (!clear_ms.empty() && !hit_ms.empty())
     std::printf("latency cost of a kill (overlapping vs not, same phase): mean %+.0f ms, p50 %+.0f ms\n",
-                mean(hit_ms) - mean(clear_ms), percentile(hit_ms, 0.5) - percentile(clear_ms, 0.5));
+                mean(hit_ms) - mean(clear_ms),
+                nearest_rank_percentile(hit_ms, 0.5) - nearest_rank_percentile(clear_ms, 0.5));
   std::printf("cloud still running: %s\n", fleet.cloud_running() ? "yes" : "no");
   return lost == 0 ? 0 : 1;
 }

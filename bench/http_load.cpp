@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/percentile.hpp"
 #include "tests/actors/http_test_client.hpp"
 #include "tests/common/process.hpp"
 
@@ -37,6 +38,7 @@ namespace {
 using namespace pice::testing;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using pice::actors::nearest_rank_percentile;
 
 struct Options {
   std::vector<int> rounds = {100, 1000};
@@ -161,12 +163,6 @@ int inflight_now(int port) {
   return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + sample.size()));
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
 RoundReport run_round(const Options& o, int clients) {
   RoundReport report;
   report.clients = clients;
@@ -179,16 +175,7 @@ RoundReport run_round(const Options& o, int clients) {
                         << "[http]\nlisten = \"127.0.0.1:" << port << "\"\nthreads = 2\nmax_inflight = "
                         << o.max_inflight << "\n";
   ChildProcess server("server", {o.pice, "serve", "--config", config.string()}, dir.path());
-  bool up = wait_until(
-      [&] {
-        try {
-          HttpConnection c(port);
-          return c.request("GET", "/health").status == 200;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(120));
+  bool up = wait_until_healthy(port, std::chrono::seconds(120));
   if (!up) {
     report.problems.push_back("the server did not come up: " + server.stderr_text());
     report.lost = clients;
@@ -306,8 +293,9 @@ int main(int argc, char** argv) {
     RoundReport r = run_round(o, clients);
     std::printf("| %d | %d | %d | %d | %d (%d) | %d | %.0f / %.0f | %.0f / %.0f | %.1f -> %.1f | %.1f |\n", r.clients,
                 r.completed, r.failed, r.lost, r.overloaded, r.overload_answers, r.peak_inflight,
-                percentile(r.plain_ms, 0.5), percentile(r.plain_ms, 0.95), percentile(r.stream_ms, 0.5),
-                percentile(r.stream_ms, 0.95), static_cast<double>(r.baseline_kb) / 1024,
+                nearest_rank_percentile(r.plain_ms, 0.5), nearest_rank_percentile(r.plain_ms, 0.95),
+                nearest_rank_percentile(r.stream_ms, 0.5), nearest_rank_percentile(r.stream_ms, 0.95),
+                static_cast<double>(r.baseline_kb) / 1024,
                 static_cast<double>(r.peak_kb) / 1024, r.wall_s);
     std::fflush(stdout);
     if (r.failed || r.lost || r.peak_inflight > o.max_inflight || !r.problems.empty()) clean = false;

@@ -34,11 +34,13 @@
 
 #include "actors/client.hpp"
 #include "actors/labelled_csv.hpp"
+#include "actors/percentile.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using pice::actors::LabelledQuestion;
+using pice::actors::percentile;
 
 // Used when ../shared is absent: a few of each kind, labelled as the datasets label them.
 const std::vector<LabelledQuestion> kBuiltinQuestions = {
@@ -67,14 +69,6 @@ struct Outcome {
   double edge_queue_ms = 0, edge_prefill_ms = 0, edge_decode_ms = 0;   // summed over points expanded on edges
   std::string error;
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return NAN;
-  std::sort(values.begin(), values.end());
-  const double rank = p * static_cast<double>(values.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(rank)), hi = static_cast<size_t>(std::ceil(rank));
-  return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
-}
 
 std::vector<double> split_numbers(const std::string& text) {
   std::vector<double> out;

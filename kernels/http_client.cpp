@@ -66,41 +66,49 @@ void connect_and_send(beast::tcp_stream& stream, asio::io_context& io, const Htt
                            (timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms" : e.code().message()));
 }
 
-}  // namespace
+using ResponseParser = beast::http::response_parser<beast::http::string_body>;
 
-HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
-                     const std::string& bearer_token, int timeout_ms) {
+// One POST from connection to shutdown; read_response(stream, buffer, parser) reads the answer the way
+// its caller wants it. Connection failures and timeouts, in either part, come back naming the URL.
+template <class ReadResponse>
+HttpResult exchange(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
+                    const std::string& bearer_token, int timeout_ms, ReadResponse read_response) {
   try {
     asio::io_context io;
     beast::tcp_stream stream(io);
     connect_and_send(stream, io, url, path_suffix, body, bearer_token, timeout_ms);
     beast::flat_buffer buffer;
-    beast::http::response_parser<beast::http::string_body> parser;
+    ResponseParser parser;
     parser.body_limit(64u << 20);
-    beast::http::read(stream, buffer, parser);
+    HttpResult result = read_response(stream, buffer, parser);
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+    return result;
   } catch (const beast::system_error& e) {
     rethrow_named(e, url, path_suffix, timeout_ms);
   }
 }
 
+}  // namespace
+
+HttpResult post_json(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
+                     const std::string& bearer_token, int timeout_ms) {
+  auto read_whole = [](beast::tcp_stream& stream, beast::flat_buffer& buffer, ResponseParser& parser) {
+    beast::http::read(stream, buffer, parser);
+    return HttpResult{static_cast<int>(parser.get().result_int()), parser.get().body()};
+  };
+  return exchange(url, path_suffix, body, bearer_token, timeout_ms, read_whole);
+}
+
 HttpResult post_json_streaming(const HttpUrl& url, const std::string& path_suffix, const std::string& body,
                                const std::string& bearer_token, int timeout_ms, const BodySink& on_body) {
-  try {
-    asio::io_context io;
-    beast::tcp_stream stream(io);
-    connect_and_send(stream, io, url, path_suffix, body, bearer_token, timeout_ms);
-    beast::flat_buffer buffer;
-    beast::http::response_parser<beast::http::string_body> parser;
-    parser.body_limit(64u << 20);
+  auto read_streaming = [&](beast::tcp_stream& stream, beast::flat_buffer& buffer, ResponseParser& parser) {
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
     beast::http::read_header(stream, buffer, parser);
     const int status = static_cast<int>(parser.get().result_int());
     if (status != 200) {
       beast::http::read(stream, buffer, parser);
-      return {status, parser.get().body()};
+      return HttpResult{status, parser.get().body()};
     }
     // The string body grows as pieces are parsed; hand over what is new and drop it, so a long
     // stream does not accumulate.
@@ -116,12 +124,9 @@ HttpResult post_json_streaming(const HttpUrl& url, const std::string& path_suffi
       beast::http::read_some(stream, buffer, parser);
       deliver();
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    return {status, {}};
-  } catch (const beast::system_error& e) {
-    rethrow_named(e, url, path_suffix, timeout_ms);
-  }
+    return HttpResult{status, {}};
+  };
+  return exchange(url, path_suffix, body, bearer_token, timeout_ms, read_streaming);
 }
 
 }  // namespace pice::kernels

@@ -7,24 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32x4.hpp"
 #include "kernels/quant.hpp"
 #include "kernels/quant_dot.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace pice::kernels {
-
-namespace {
-
-// A GCC/Clang vector extension, not an intrinsic: it compiles to SSE on x86-64 and NEON on ARM64.
-using f32x4 = float __attribute__((vector_size(16)));
-
-inline f32x4 load4(const float* p) {
-  f32x4 v;
-  std::memcpy(&v, p, sizeof v);   // unaligned load
-  return v;
-}
-
-}  // namespace
 
 float dot(const float* a, const float* b, int n) {
   // Eight independent accumulators: without -ffast-math the compiler may not reorder a float sum by

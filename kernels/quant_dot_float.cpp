@@ -4,22 +4,14 @@
 // fixed-length loop, which g++ -O2 vectorises.
 #include <bit>
 #include <cstdint>
-#include <cstring>
 
+#include "kernels/f32x4.hpp"
 #include "kernels/ops.hpp"
 #include "kernels/quant_blocks.hpp"
 #include "kernels/quant_dot_kernels.hpp"
 
 namespace pice::kernels::quant::portable {
 namespace {
-
-using f32x4 = float __attribute__((vector_size(16)));
-
-inline f32x4 load4(const float* p) {
-  f32x4 v;
-  std::memcpy(&v, p, sizeof v);   // unaligned load
-  return v;
-}
 
 // half_to_float (fp16.hpp) with its inf/NaN branch written as a select, so that a loop of it vectorises.
 inline float half_lane(uint16_t h) {

@@ -9,21 +9,13 @@
 #include "actors/node.hpp"
 #include "config/node_config.hpp"
 #include "tests/actors/cli_support.hpp"
+#include "tests/actors/tiny_all_in_one.hpp"
 #include "tests/common/process.hpp"
 
 namespace pice::testing {
 namespace {
 
 constexpr auto kAnswerTimeout = std::chrono::seconds(240);
-
-// An in-process all-in-one node on the tiny synthetic model, listening on inproc://<id>.
-config::NodeConfig tiny_all_in_one(const std::string& id, int edges) {
-  return config::parse("[node]\nid = \"" + id + "\"\nrole = \"all-in-one\"\nlisten = \"inproc://" + id +
-                           "\"\nlocal_edges = " + std::to_string(edges) +
-                           "\n[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
-                           "[sketch]\nmin_points = 2\nmax_points = 4\n[expand]\nmax_tokens = 12\n",
-                       "<test config " + id + ">");
-}
 
 TEST(AllInOne, PiceAskPrintsAProgressiveAnswerWithEveryPointExpanded) {
   TempDir logs;

@@ -12,6 +12,7 @@
 #include "brokers/pump.hpp"
 #include "config/node_config.hpp"
 #include "tests/actors/http_test_client.hpp"
+#include "tests/actors/tiny_all_in_one.hpp"
 #include "tests/common/process.hpp"
 
 namespace pice::testing {
@@ -21,14 +22,6 @@ using nlohmann::json;
 using actors::http::HttpGateway;
 using actors::http::HttpOptions;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-config::NodeConfig tiny_all_in_one(const std::string& id, int edges) {
-  return config::parse("[node]\nid = \"" + id + "\"\nrole = \"all-in-one\"\nlisten = \"inproc://" + id +
-                           "\"\nlocal_edges = " + std::to_string(edges) +
-                           "\n[llm]\nmodel = \"synth:tiny\"\n[slm]\nmodel = \"synth:tiny\"\n"
-                           "[sketch]\nmin_points = 2\nmax_points = 4\n[expand]\nmax_tokens = 12\n",
-                       "<test config " + id + ">");
-}
 
 std::string chat_body(const std::string& question, bool stream) {
   return json{{"model", "pice"},

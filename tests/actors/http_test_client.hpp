@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -19,6 +20,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tests/common/process.hpp"
 
 namespace pice::testing {
 
@@ -187,6 +190,21 @@ class HttpConnection {
   int fd_ = -1;
   std::string buffer_;
 };
+
+// Waits until GET /health on 127.0.0.1:port answers 200; false if it has not within `timeout`. A server
+// still starting refuses the connection, which counts as not yet.
+inline bool wait_until_healthy(int port, std::chrono::seconds timeout) {
+  return wait_until(
+      [&] {
+        try {
+          HttpConnection c(port);
+          return c.request("GET", "/health").status == 200;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      timeout);
+}
 
 // The `data:` payloads of a text/event-stream carried in a chunked body, one event at a time.
 class SseReader {

@@ -95,17 +95,7 @@ TEST(OpenAiClient, TheOfficialPackageGetsAnAnswerAndAStream) {
   ChildProcess serve("serve", {pice_binary(), "serve", "--config", config.string(), "--http",
                                "127.0.0.1:" + std::to_string(port)},
                      work.path(), {"PICE_API_KEY=test-key"});
-  ASSERT_TRUE(wait_until(
-      [&] {
-        try {
-          HttpConnection c(port);
-          return c.request("GET", "/health").status == 200;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(120)))
-      << serve.stderr_text();
+  ASSERT_TRUE(wait_until_healthy(port, std::chrono::seconds(120))) << serve.stderr_text();
 
   const std::filesystem::path script = work.path() / "client.cjs";
   std::ofstream(script) << kScript;

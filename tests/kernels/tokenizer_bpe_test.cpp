@@ -289,28 +289,13 @@ TEST(BpeMerge, MatchesNaiveReferenceOnRandomVocabs) {
 // Vocab validation
 
 TEST(BpeVocab, RejectsBrokenVocabs) {
-  struct Bad {
-    std::string name;
-    std::function<void(Vocab&)> spoil;
-    std::string message;
-  };
-  const std::vector<Bad> cases = {
+  expect_refused(make_bpe_vocab({"ab"}, {{"a", "b"}}), {
       {"unknown pre-tokenizer", [](Vocab& v) { v.pre = "nonesuch"; }, "unknown BPE pre-tokenizer 'nonesuch'"},
       {"merge without a space", [](Vocab& v) { v.merges = {"a b", "ab"}; }, "merge 1 'ab' is not two pieces"},
       {"merge with nothing after the space", [](Vocab& v) { v.merges = {"a "}; }, "merge 0 'a ' is not two pieces"},
       {"space prefix", [](Vocab& v) { v.add_space_prefix = true; }, "byte-level BPE adds no space prefix"},
       {"BOS out of range", [](Vocab& v) { v.bos = 100000; }, "BOS token id 100000"},
-  };
-  for (const Bad& c : cases) {
-    Vocab v = make_bpe_vocab({"ab"}, {{"a", "b"}});
-    c.spoil(v);
-    try {
-      Tokenizer tok(std::move(v));
-      ADD_FAILURE() << c.name << ": accepted";
-    } catch (const TokenizerError& e) {
-      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.name << ": " << e.what();
-    }
-  }
+  });
 }
 
 TEST(BpeVocab, CopiesShareOneImmutableTokenizer) {

@@ -274,12 +274,7 @@ TEST(TokenizerDecode, FindIsExact) {
 // Vocab validation
 
 TEST(TokenizerVocab, RejectsBrokenVocabs) {
-  struct Bad {
-    std::string name;
-    std::function<void(Vocab&)> spoil;
-    std::string message;   // part of the error text
-  };
-  const std::vector<Bad> cases = {
+  expect_refused(make_vocab({{"a", -1}}), {
       {"empty", [](Vocab& v) { v = Vocab{}; }, "no tokens"},
       {"scores size", [](Vocab& v) { v.scores.pop_back(); }, "scores for"},
       {"types size", [](Vocab& v) { v.types.push_back(TokenType::normal); }, "token types for"},
@@ -290,17 +285,7 @@ TEST(TokenizerVocab, RejectsBrokenVocabs) {
       {"EOS negative", [](Vocab& v) { v.eos = -2; }, "EOS token id -2"},
       {"unk out of range", [](Vocab& v) { v.unk = 100000; }, "unknown token id 100000"},
       {"merges in SPM", [](Vocab& v) { v.merges = {"a b"}; }, "1 merges given for an SPM vocab"},
-  };
-  for (const Bad& c : cases) {
-    Vocab v = make_vocab({{"a", -1}});
-    c.spoil(v);
-    try {
-      Tokenizer tok(std::move(v));
-      ADD_FAILURE() << c.name << ": accepted";
-    } catch (const TokenizerError& e) {
-      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.name << ": " << e.what();
-    }
-  }
+  });
 }
 
 TEST(TokenizerVocab, OptionalArraysDefault) {

@@ -7,13 +7,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kernels/gguf_writer.hpp"
+#include "kernels/tokenizer.hpp"
 
 namespace pice::kernels::tokenizer_testing {
 
@@ -90,6 +93,27 @@ class TinyGguf {
  private:
   GgufWriter w_;
 };
+
+// A vocab the Tokenizer must refuse: `spoil` breaks a valid one, and the error must say `message`.
+struct BrokenVocab {
+  std::string name;
+  std::function<void(Vocab&)> spoil;
+  std::string message;   // part of the error text
+};
+
+// Each case spoils its own copy of `valid`; building a Tokenizer from it must throw that case's message.
+inline void expect_refused(const Vocab& valid, const std::vector<BrokenVocab>& cases) {
+  for (const BrokenVocab& c : cases) {
+    Vocab v = valid;
+    c.spoil(v);
+    try {
+      Tokenizer tok(std::move(v));
+      ADD_FAILURE() << c.name << ": accepted";
+    } catch (const TokenizerError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.name << ": " << e.what();
+    }
+  }
+}
 
 struct VectorCase {
   std::string text;

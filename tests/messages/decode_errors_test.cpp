@@ -70,6 +70,19 @@ void bin(Packer& packer, std::string_view bytes) {
   packer.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
 }
 
+// A histograms map holding one histogram, packed field by field so that bounds and counts need not agree.
+std::function<void(Packer&)> one_histogram(std::string name, std::vector<double> bounds, std::vector<uint64_t> counts) {
+  return [=](Packer& packer) {
+    packer.pack_map(1);
+    key(packer, name);
+    packer.pack_map(2);
+    key(packer, "bounds");
+    packer.pack(bounds);
+    key(packer, "counts");
+    packer.pack(counts);
+  };
+}
+
 void expect_message_contains(const DecodeError& error, const std::vector<std::string>& parts) {
   const std::string what = error.what();
   for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
@@ -187,29 +200,9 @@ TEST(DecodeErrors, BodyWithWrongFieldTypeNamesTypeAndField) {
        {"telemetry", "'counters[\"x\"]'", "float 1.5"}},
       {MessageType::telemetry, one_field("gauges", [](Packer& p) { p.pack(std::map<int, double>{{7, 1.5}}); }),
        {"telemetry", "'gauges'", "key 0", "integer 7"}},
-      {MessageType::telemetry,
-       one_field("histograms",
-                 [](Packer& p) {
-                   p.pack_map(1);
-                   key(p, "ms");
-                   p.pack_map(2);
-                   key(p, "bounds");
-                   p.pack(std::vector<double>{1, 2});
-                   key(p, "counts");
-                   p.pack(std::vector<uint64_t>{1, 2});
-                 }),
+      {MessageType::telemetry, one_field("histograms", one_histogram("ms", {1, 2}, {1, 2})),
        {"telemetry", "'histograms[\"ms\"]'", "2 counts for 2 bounds"}},
-      {MessageType::telemetry,
-       one_field("histograms",
-                 [](Packer& p) {
-                   p.pack_map(1);
-                   key(p, "ms");
-                   p.pack_map(2);
-                   key(p, "bounds");
-                   p.pack(std::vector<double>{5, 1});
-                   key(p, "counts");
-                   p.pack(std::vector<uint64_t>{1, 2, 3});
-                 }),
+      {MessageType::telemetry, one_field("histograms", one_histogram("ms", {5, 1}, {1, 2, 3})),
        {"telemetry", "'histograms[\"ms\"]'", "do not ascend"}},
       {MessageType::telemetry,
        one_field("histograms", one_field("ms", one_field("counts", [](Packer& p) { p.pack(std::vector<int>{-1}); }))),
