@@ -81,7 +81,13 @@ Budget plan_budget(const messages::Request& request, const config::NodeConfig& c
   return b;
 }
 
-Plan plan_request(const messages::Request& request, const config::NodeConfig& config, const LoadSnapshot& load) {
+bool needs_router(const messages::Request& request, const config::NodeConfig& config) {
+  const std::string& mode = request.mode.empty() ? config.scheduler.mode : request.mode;
+  return mode == "pice" || mode == "route";
+}
+
+Plan plan_request(const messages::Request& request, const config::NodeConfig& config, const LoadSnapshot& load,
+                  const std::optional<RouteDecision>& decided) {
   Plan plan;
   plan.mode = request.mode.empty() ? config.scheduler.mode : request.mode;
   const bool edges = load.open_boards > 0;
@@ -93,7 +99,7 @@ Plan plan_request(const messages::Request& request, const config::NodeConfig& co
     plan.path = Path::sketch_cloud;
     plan.reason = "mode sot: the cloud sketches and expands";
   } else {
-    RouteDecision d = route(request.question);
+    const RouteDecision d = decided ? *decided : route(request.question);
     plan.reason = router_words(d);
     if (!d.progressive) {
       plan.path = Path::direct;

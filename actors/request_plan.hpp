@@ -2,9 +2,11 @@
 // How one request is served, decided by the scheduler when it arrives: the mode (the request's or the
 // node's default), the path the work takes (router decision, edge capacity), and the sketch budget
 // (points, words per point) from load. Pure functions of their inputs, so they are tested directly.
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "actors/router.hpp"
 #include "config/node_config.hpp"
 #include "messages/bodies.hpp"
 
@@ -50,7 +52,11 @@ struct Plan {
   Budget budget;       // meaningful for the sketch paths
 };
 
-// Runs the router for "pice" and "route".
-Plan plan_request(const messages::Request& request, const config::NodeConfig& config, const LoadSnapshot& load);
+// Whether a request in this mode needs the router's decision ("pice" and "route").
+bool needs_router(const messages::Request& request, const config::NodeConfig& config);
+
+// Runs the rules router for "pice" and "route", unless `decided` is given (the cloud model's answer).
+Plan plan_request(const messages::Request& request, const config::NodeConfig& config, const LoadSnapshot& load,
+                  const std::optional<RouteDecision>& decided = std::nullopt);
 
 }  // namespace pice::actors

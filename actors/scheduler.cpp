@@ -16,6 +16,7 @@
 #include "actors/cloud_actors.hpp"
 #include "actors/compact_messages.hpp"
 #include "actors/latency_histogram.hpp"
+#include "actors/llm_router.hpp"
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/scheduler_policy.hpp"
@@ -25,6 +26,7 @@ namespace pice::actors {
 namespace {
 
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
+constexpr std::string_view kRouterSuffix = "/router";   // the request id of the cloud model's routing question
 constexpr const char* kCloudPlacement = "";  // a point placed on the cloud worker, not on a board
 // A board's heartbeats (pub/sub) can arrive before its task connection (DEALER) has finished its
 // handshake with our ROUTER, which then refuses sends to it as "no such peer". For this long after a
@@ -63,6 +65,7 @@ struct RequestState {
   int64_t sketch_asked_us = 0;
   bool first_point_seen = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  std::string peer;               // the gateway connection it came on (assembly answers there)
   int64_t task_bytes = 0, result_bytes = 0;   // expansion traffic with the boards, as encoded
   std::set<std::string> boards;   // every board sent one of its points: they hold its prompt prefix
 };
@@ -85,8 +88,53 @@ class Scheduler {
     state.client_request_id = client_id;
     state.request = request;
     state.created_us = created_us;
+    state.peer = peer;
     ++requests_started_;
-    const Plan plan = policy_.plan(request);
+    if (config_.scheduler.router == "llm" && needs_router(request, config_)) return ask_llm_router(id, state);
+    start(id, state, std::nullopt);
+  }
+
+  // [scheduler] router = "llm": the cloud model is asked first, as a short direct answer under a request
+  // id of its own ("<id>/router"), so none of its text reaches the client; start() follows its answer.
+  void ask_llm_router(const std::string& id, RequestState& state) {
+    messages::ExpansionTask task;
+    task.question = llm_router_prompt(state.request.question);
+    task.direct = true;
+    task.max_tokens = kLlmRouterTokens;
+    task.temperature = 0;
+    task.top_p = 1;
+    messages::Envelope envelope;
+    envelope.request_id = id + std::string(kRouterSuffix);
+    envelope.task_id = envelope.request_id;
+    envelope.sender = config_.node_id;
+    envelope.created_us = state.created_us;
+    envelope.body = std::move(task);
+    policy_.cloud_job_sent();
+    ++router_questions_;
+    self_->send(worker_, expand_atom::value, std::move(envelope),
+                std::shared_ptr<const std::atomic<bool>>(state.cancelled));
+  }
+
+  void on_router_answer(const std::string& id, const messages::ExpansionResult& result) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;   // its client left meanwhile
+    std::optional<RouteDecision> decided = result.error.empty() ? llm_route_decision(result.text) : std::nullopt;
+    if (!decided) {
+      ++router_fallbacks_;
+      spdlog::info("scheduler: the cloud model's routing answer for '{}' was {}; the rules decide",
+                   it->second.client_request_id,
+                   result.error.empty() ? "\"" + result.text + "\"" : "an error: " + result.error);
+    }
+    start(id, it->second, decided);
+  }
+
+  // Plans the request (path, budget) and sets its work going.
+  void start(const std::string& id, RequestState& state, const std::optional<RouteDecision>& decided) {
+    const messages::Request& request = state.request;
+    const std::string& client_id = state.client_request_id;
+    const std::string& peer = state.peer;
+    const int64_t created_us = state.created_us;
+    const Plan plan = policy_.plan(request, decided);
     state.path = plan.path;
     ++requests_by_path_[std::string(path_name(plan.path))];
     spdlog::debug("scheduler: '{}' mode {} path {}: {}; {}", client_id, plan.mode, path_name(plan.path), plan.reason,
@@ -217,6 +265,9 @@ class Scheduler {
     const auto& result = std::get<messages::ExpansionResult>(envelope.body);
     policy_.cloud_job_done();
     cloud_tokens_ += static_cast<uint64_t>(std::max(0, result.tokens));
+    if (envelope.request_id.ends_with(kRouterSuffix))
+      return on_router_answer(envelope.request_id.substr(0, envelope.request_id.size() - kRouterSuffix.size()),
+                              result);
     auto it = requests_.find(envelope.request_id);
     if (it == requests_.end()) return;
     if (auto task = it->second.tasks.find(result.point_index); task != it->second.tasks.end())
@@ -324,6 +375,8 @@ class Scheduler {
     t.counters["redispatches"] = redispatches_;
     t.counters["results_rejected"] = results_rejected_;
     t.counters["requests_cancelled"] = requests_cancelled_;
+    t.counters["router_questions"] = router_questions_;   // [scheduler] router = "llm": asked of the cloud
+    t.counters["router_fallbacks"] = router_fallbacks_;   // answered neither yes nor no: the rules decided
     t.counters["cancels_sent"] = cancels_sent_;   // to boards, one per board holding a cancelled request's work
     t.counters["cloud_tokens"] = cloud_tokens_;
     // Expansion traffic with the boards as encoded on the wire; "compact": carried token ids.
@@ -581,6 +634,7 @@ class Scheduler {
   LatencyHistogram request_ms_;  // accepted -> every point expanded
   LatencyHistogram point_ms_;    // first dispatch -> expansion chosen
   uint64_t requests_cancelled_ = 0, cloud_tokens_ = 0, cancels_sent_ = 0;
+  uint64_t router_questions_ = 0, router_fallbacks_ = 0;
   uint64_t task_bytes_ = 0, result_bytes_ = 0, compact_tasks_ = 0, compact_results_ = 0;
   uint64_t late_dropped_ = 0, duplicates_dropped_ = 0;
   std::map<std::string, uint64_t> requests_by_path_;

@@ -19,7 +19,10 @@ class SchedulerPolicy {
       : config_(std::move(config)), fleet_(config_.scheduler.edge_queue_limit) {}
 
   // How a request that arrives now is served (mode, path, sketch budget).
-  Plan plan(const messages::Request& request) const { return plan_request(request, config_, load()); }
+  // `decided`: the cloud model's routing answer ([scheduler] router = "llm"), else the rules decide.
+  Plan plan(const messages::Request& request, const std::optional<RouteDecision>& decided = std::nullopt) const {
+    return plan_request(request, config_, load(), decided);
+  }
 
   // Where the copies of a point of a request on `path` go (k > 1 for an ensemble): up to `copies`
   // distinct boards, each counted in its in-flight tasks, none of them in `avoid` (the boards the last

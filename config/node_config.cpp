@@ -25,6 +25,7 @@ const std::vector<std::string> kRoleNames = {"all-in-one", "cloud", "edge", "bro
 const std::vector<std::string> kEndpointSchemes = {"tcp://", "ipc://", "inproc://"};
 const std::vector<std::string> kModes = {"pice", "sot", "route", "cloud-only"};
 const std::vector<std::string> kNoEdgeFallbacks = {"direct", "sot"};
+const std::vector<std::string> kRouters = {"rules", "llm"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
 // The file's values before the cross-key rules: the role as written, and both model tables
@@ -118,6 +119,7 @@ std::vector<TableRule> schema(RawConfig& raw) {
        {
            KeyRule::text("mode", &c.scheduler.mode).one_of(kModes),
            KeyRule::text("no_edges", &c.scheduler.no_edges).one_of(kNoEdgeFallbacks),
+           KeyRule::text("router", &c.scheduler.router).one_of(kRouters),
            KeyRule::integer("direct_max_tokens", &c.scheduler.direct_max_tokens, 1, 8192),
            KeyRule::boolean("adaptive_budget", &c.scheduler.adaptive_budget),
            KeyRule::integer("min_words_per_point", &c.scheduler.min_words_per_point, 1, 64),

@@ -70,6 +70,10 @@ struct FleetConfig {
 struct SchedulerConfig {
   std::string mode = "pice";        // the default; a request may choose another
   std::string no_edges = "direct";  // pice with no edge capacity: "direct" (cloud answers) or "sot"
+  // Who decides whether a question is list-like (modes pice and route): "rules" (actors/router.hpp) or
+  // "llm" (the cloud model is asked first, one short greedy answer; the rules decide if it says
+  // neither yes nor no).
+  std::string router = "rules";
   int direct_max_tokens = 256;      // tokens of a direct answer when the request does not say
   // The sketch budget follows load: a busy cloud writes fewer, shorter points (down to half the
   // points and min_words_per_point words at full pressure), busy edges take fewer points.
