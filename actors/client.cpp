@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include "brokers/pump.hpp"
+#include "messages/compression.hpp"
 #include "messages/envelope.hpp"
 
 namespace pice::actors {
@@ -73,7 +74,7 @@ Answer GatewayClient::ask(const messages::Request& request, int timeout_ms,
   env.created_us = messages::now_us();
   env.sent_us = env.created_us;
   env.body = request;
-  std::string bytes = messages::encode(env);
+  std::string bytes = messages::encode_frame(env);
   Answer answer;
   answer.sent_us = env.created_us;
   impl_->connection_lost();   // a drop before this request (since reconnected) does not concern it

@@ -20,6 +20,7 @@
 #include "actors/actor_errors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/scheduler_policy.hpp"
+#include "messages/compression.hpp"
 #include "actors/telemetry.hpp"
 
 namespace pice::actors {
@@ -235,7 +236,7 @@ class Scheduler {
   // A copy of an earlier attempt still counts: it may be the first to arrive.
   void on_result(messages::Envelope& envelope) {
     auto& result = std::get<messages::ExpansionResult>(envelope.body);
-    const size_t bytes = messages::encode(envelope).size();
+    const size_t bytes = messages::encode_frame(envelope).size();
     if (!result.text_ids.empty()) ++compact_results_;
     auto it = requests_.find(envelope.request_id);
     // A late copy of a finished request: its board was counted one task lighter when the request ended.
@@ -339,7 +340,7 @@ class Scheduler {
     if (std::none_of(copies.begin(), copies.end(),
                      [&](const PointCopy& c) { return c.task_id == envelope.task_id && !c.returned; }))
       return;
-    count_traffic(envelope.request_id, it->second, messages::encode(envelope).size(), 0);
+    count_traffic(envelope.request_id, it->second, messages::encode_frame(envelope).size(), 0);
     send_task(envelope);
   }
 
@@ -483,7 +484,7 @@ class Scheduler {
         envelope.to = board;
         state.boards.insert(board);
         compact(envelope, board);
-        count_traffic(id, state, messages::encode(envelope).size(), 0);
+        count_traffic(id, state, messages::encode_frame(envelope).size(), 0);
         send_task(envelope);
       }
       spdlog::debug("scheduler: point {} of '{}' -> {} (attempt {})", index, state.client_request_id,

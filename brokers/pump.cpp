@@ -15,6 +15,7 @@
 #include "brokers/outbound_queue.hpp"
 #include "brokers/pump_socket.hpp"
 #include "brokers/zap_handler.hpp"
+#include "messages/compression.hpp"
 
 namespace pice::brokers {
 namespace {
@@ -355,7 +356,7 @@ void Pump::Impl::send(const std::string& socket, const messages::Envelope& envel
   if (!target.is_router() && !peer.empty())
     throw std::invalid_argument(where + ": only ROUTER sockets address a peer (got peer '" + printable(peer) + "')");
   // Stamped here, once, for every message a node sends: receivers measure transport and queueing time.
-  if (!outbound_.push(OutboundMessage{index, peer, messages::encode(envelope, messages::now_us())})) {
+  if (!outbound_.push(OutboundMessage{index, peer, messages::encode_frame(envelope, messages::now_us())})) {
     send_failures_.fetch_add(1);
     spdlog::debug("{}: message of request '{}' dropped: the pump is stopped", where, envelope.request_id);
   }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "messages/body_fields.hpp"
+#include "messages/compression.hpp"
 #include "messages/envelope.hpp"
 #include "messages/envelope_keys.hpp"
 
@@ -182,6 +183,12 @@ Envelope decode(std::string_view bytes) {
   if (bytes.size() > kMaxMessageBytes) {
     fail(DecodeErrorKind::too_large, "message too large: " + std::to_string(bytes.size()) + " bytes, the limit is " +
                                          std::to_string(kMaxMessageBytes));
+  }
+  std::string inflated;
+  if (is_compressed_frame(bytes)) {
+    inflated = decompress_frame(bytes, kMaxMessageBytes);
+    bytes = inflated;
+    if (bytes.empty()) fail(DecodeErrorKind::empty, "empty message: a compressed frame of 0 bytes");
   }
   const msgpack::object_handle handle = parse_whole(bytes);
   const EnvelopeFields fields = index_envelope(handle.get());

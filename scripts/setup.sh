@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcaf-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
-  libpcre2-dev libboost-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpcre2-dev zlib1g-dev libboost-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 for arg in "$@"; do
   case "$arg" in

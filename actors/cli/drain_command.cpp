@@ -7,6 +7,7 @@
 #include "actors/cli/commands.hpp"
 #include "brokers/context.hpp"
 #include "brokers/endpoints.hpp"
+#include "messages/compression.hpp"
 #include "messages/envelope.hpp"
 
 namespace pice::cli {
@@ -22,7 +23,7 @@ std::string drain_message(const std::string& board) {
   env.to = board;
   env.created_us = messages::now_us();
   env.body = messages::Control{"drain"};
-  return messages::encode(env, env.created_us);
+  return messages::encode_frame(env, env.created_us);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "kernels/gguf_writer.hpp"
 #include "kernels/synth.hpp"
 #include "kernels/tokenizer.hpp"
+#include "messages/compression.hpp"
 #include "messages/envelope.hpp"
 
 namespace {
@@ -77,8 +79,15 @@ void message_seeds() {
   task.deadline_us = 1763790060000000;
   task.stop = {"\n\n"};
   send("expansion_task", task);
-  send("expansion_result", m::ExpansionResult{1, "Blackout curtains help.", 5, -1.25, "synth:demo", "edge-a-1",
-                                              {1.5, 3.25, 40.0}, ""});
+  m::ExpansionResult result;
+  result.point_index = 1;
+  result.text = "Blackout curtains help.";
+  result.tokens = 5;
+  result.mean_logprob = -1.25;
+  result.model = "synth:demo";
+  result.node = "edge-a-1";
+  result.timings = {1.5, 3.25, 40.0, 0};
+  send("expansion_result", result);
   m::AnswerChunk chunk;
   chunk.kind = m::ChunkKind::expansion;
   chunk.point_index = 1;
@@ -107,6 +116,27 @@ void message_seeds() {
   telemetry.role = "cloud";
   telemetry.histograms["request_ms"] = m::Histogram{{10, 100}, {1, 2, 0}, 95.5, 3};
   send("telemetry", telemetry);
+
+  // A long expansion as it goes on the wire: above kCompressAboveBytes, so a compressed frame (0xc1
+  // and zlib data, messages/compression.hpp) that leads the fuzzer into the inflating path.
+  m::ExpansionResult long_result;
+  long_result.point_index = 3;
+  for (int i = 0; i < 12; ++i) long_result.text += "Keep the bedroom dark, quiet and cool, and go to bed at the same time. ";
+  long_result.tokens = 190;
+  long_result.mean_logprob = -0.75;
+  long_result.model = "synth:demo";
+  long_result.node = "edge-a-1";
+  long_result.timings = {1.5, 3.25, 40.0, 0};
+  m::Envelope e;
+  e.request_id = "req-7f3a";
+  e.task_id = "req-7f3a/3";
+  e.sender = "edge-a-1";
+  e.created_us = 1763790000000000;
+  e.sent_us = 1763790000012345;
+  e.body = long_result;
+  const std::string frame = m::encode_frame(e);
+  if (!m::is_compressed_frame(frame)) throw std::runtime_error("the long expansion seed did not compress");
+  write_seed("messages", "expansion_result_compressed", frame);
 }
 
 // ---- gguf: small files from GgufWriter ------------------------------------------------------------

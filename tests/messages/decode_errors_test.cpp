@@ -267,7 +267,7 @@ TEST(DecodeErrors, NotMsgpackOrNotAMapIsMalformed) {
     DecodeErrorKind kind;
   };
   const std::vector<Case> cases = {
-      {"\xc1", DecodeErrorKind::malformed},                    // the one byte msgpack never uses
+      {"\xc1", DecodeErrorKind::malformed},              // the compressed-frame marker, no zlib data
       {"\x93\x01\x02\x03", DecodeErrorKind::malformed},        // an array, not a map
       {std::string("\xc0", 1), DecodeErrorKind::malformed},    // nil
       {"\x81\x01\x02", DecodeErrorKind::malformed},            // map with an integer key
